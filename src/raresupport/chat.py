@@ -1,0 +1,76 @@
+"""One way to turn a multiple-choice item into chat messages, shared by training and evaluation.
+
+Two prompt styles, because small models bind letters to options poorly:
+
+* ``letter``: options listed; the answer starts with the letter (``"B. <text>"``), so the letter
+  scorer reads next-token logits right after the generation prompt.
+* ``cloze``: options *not* listed; the answer is the option text itself, so the log-likelihood
+  scorer compares option texts as continuations (as lm-evaluation-harness does).
+
+Training on both styles teaches what each scorer measures; evaluation uses the same renderer.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from raresupport.data.benchmark import MCQItem
+
+PromptStyle = Literal["letter", "cloze"]
+STYLES: tuple[PromptStyle, ...] = ("letter", "cloze")
+
+LETTER_INSTRUCTION = "Answer with the letter of the best option."
+CLOZE_INSTRUCTION = "Answer with the best option."
+DEFAULT_SYSTEM_PROMPT = (
+    "You are a careful clinical assistant. Answer with the letter of the best option."
+)
+
+
+def mcq_messages(
+    item: MCQItem, style: PromptStyle = "letter", system_prompt: str | None = None
+) -> list[dict[str, str]]:
+    """System + user messages for ``item`` in the given style."""
+    parts = [f"Task: {item.task}", item.question.strip()]
+    if style == "letter":
+        parts.append("\n".join(f"{k}. {v}" for k, v in item.options.items()))
+        parts.append(LETTER_INSTRUCTION)
+    else:
+        parts.append(CLOZE_INSTRUCTION)
+    return [
+        {"role": "system", "content": system_prompt or DEFAULT_SYSTEM_PROMPT},
+        {"role": "user", "content": "\n\n".join(parts)},
+    ]
+
+
+def answer_text(item: MCQItem, style: PromptStyle = "letter", rationale: str = "") -> str:
+    """The assistant turn a tuned model should produce for ``item``."""
+    key_text = item.options[item.answer]
+    if style == "cloze":
+        return key_text
+    text = f"{item.answer}. {key_text}"
+    return f"{text}\n{rationale.strip()}" if rationale.strip() else text
+
+
+def render_prompt(tokenizer: Any, messages: list[dict[str, str]]) -> str:
+    """Prompt string ending where the assistant starts (chat template, or a plain fallback)."""
+    if getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    lines = [f"{m['role'].capitalize()}: {m['content']}" for m in messages]
+    return "\n\n".join(lines) + "\n\nAssistant:"
+
+
+def render_conversation(tokenizer: Any, messages: list[dict[str, str]], answer: str) -> str:
+    """Prompt plus the assistant answer with its end-of-turn marker.
+
+    The result always starts with ``render_prompt(tokenizer, messages)``, so the answer span (and
+    its end-of-turn tokens, which training must include) is exactly the suffix.
+    """
+    prompt = render_prompt(tokenizer, messages)
+    if getattr(tokenizer, "chat_template", None):
+        full = tokenizer.apply_chat_template(
+            [*messages, {"role": "assistant", "content": answer}], tokenize=False
+        )
+        if full.startswith(prompt):
+            return full
+    eos = getattr(tokenizer, "eos_token", None) or ""
+    return prompt + " " + answer + eos

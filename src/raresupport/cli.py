@@ -1,0 +1,120 @@
+"""The ``raresupport`` command: one thin command per pipeline step, plus ``run``.
+
+Bad input exits non-zero with a one-line error (file, line, field), never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from raresupport import __version__
+from raresupport.errors import RareSupportError
+
+app = typer.Typer(
+    name="raresupport",
+    help="Build a support LLM for a rare disease: spec -> generate -> train -> evaluate.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+spec_app = typer.Typer(help="Check disease specs.", no_args_is_help=True)
+benchmark_app = typer.Typer(help="Check benchmark (interchange JSONL) files.", no_args_is_help=True)
+app.add_typer(spec_app, name="spec")
+app.add_typer(benchmark_app, name="benchmark")
+console = Console()
+err_console = Console(stderr=True)
+
+
+def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn library errors into ``error: <one line>`` and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except RareSupportError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"raresupport {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """raresupport: trustworthy support LLMs for rare diseases."""
+
+
+@app.command("diseases")
+@friendly
+def diseases_command() -> None:
+    """List registered diseases (built-in and installed through entry points)."""
+    from raresupport.diseases import disease_names, load_disease
+
+    table = Table("id", "name", "facts", "benchmark items", "folder")
+    for name in disease_names():
+        d = load_disease(name)
+        n_bench = _count_lines(d.benchmark_path) if d.benchmark_path else 0
+        table.add_row(name, d.spec.name, str(len(d.spec.facts)), str(n_bench), str(d.root))
+    console.print(table)
+
+
+def _count_lines(path: Path) -> int:
+    return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+@spec_app.command("validate")
+@friendly
+def spec_validate(
+    path: Path = typer.Argument(..., help="spec.yaml, or a disease folder holding one."),
+) -> None:
+    """Validate a disease spec; print the file and field path of the first problem."""
+    from raresupport.spec import load_spec
+
+    spec_file = path / "spec.yaml" if path.is_dir() else path
+    spec = load_spec(spec_file)
+    console.print(
+        f"[green]ok[/] {spec_file}: {spec.name} — {len(spec.facts)} facts, "
+        f"{len(spec.treatments)} treatments, {len(spec.sources)} sources"
+    )
+
+
+@benchmark_app.command("validate")
+@friendly
+def benchmark_validate(
+    paths: list[Path] = typer.Argument(..., help="Interchange JSONL files."),
+) -> None:
+    """Validate benchmark files; print file, line and field of the first bad line."""
+    from collections import Counter
+
+    from raresupport.data import load_benchmark
+
+    for path in paths:
+        items = load_benchmark(path)
+        tasks = Counter(i.task for i in items)
+        letters = Counter(i.answer for i in items)
+        console.print(
+            f"[green]ok[/] {path}: {len(items)} items; tasks {dict(sorted(tasks.items()))}; "
+            f"answers {dict(sorted(letters.items()))}"
+        )
+
+
+def run() -> None:  # pragma: no cover - console entry point wrapper
+    sys.exit(app())

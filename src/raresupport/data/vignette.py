@@ -1,0 +1,90 @@
+"""Synthetic vignettes: a case, a question, four options, the key, a rationale and its facts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from raresupport.data.benchmark import MCQItem
+
+Task = Literal["diagnosis", "treatment", "counseling"]
+TASKS: tuple[Task, ...] = ("diagnosis", "treatment", "counseling")
+Letter = Literal["A", "B", "C", "D"]
+Status = Literal["generated", "accepted", "rejected", "approved", "corrected"]
+
+
+class Provenance(BaseModel):
+    """Where an item came from, enough to reproduce or audit it (never any secret)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    generator: str
+    model: str | None = None
+    template_hash: str | None = None
+    seed: int | None = None
+    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+class Vignette(BaseModel):
+    """One training item; ``to_mcq()`` gives the interchange form evaluators read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1)
+    disease: str
+    task: Task
+    case: str = Field(min_length=20)
+    question: str = Field(min_length=5)
+    options: dict[Letter, str]
+    answer: Letter
+    rationale: str = Field(min_length=10)
+    fact_ids: list[str] = Field(min_length=1)
+    provenance: Provenance
+    status: Status = "generated"
+
+    @field_validator("options")
+    @classmethod
+    def _four_options(cls, v: dict[str, str]) -> dict[str, str]:
+        if sorted(v) != ["A", "B", "C", "D"]:
+            raise ValueError(f"need options A, B, C, D; got {sorted(v)}")
+        if any(not t.strip() for t in v.values()):
+            raise ValueError("an option text is empty")
+        if len({t.strip().lower() for t in v.values()}) < 4:
+            raise ValueError("two options have the same text")
+        return {k: v[k].strip() for k in "ABCD"}
+
+    @model_validator(mode="after")
+    def _key_is_an_option(self) -> Vignette:
+        if self.answer not in self.options:
+            raise ValueError(f"answer {self.answer!r} is not among the options")
+        return self
+
+    def to_mcq(self) -> MCQItem:
+        return MCQItem(
+            id=self.id,
+            task=self.task,
+            question=f"{self.case.strip()}\n\n{self.question.strip()}",
+            options=dict(self.options),
+            answer=self.answer,
+        )
+
+
+def load_vignettes(path) -> list[Vignette]:
+    """Read a vignette JSONL file (train.jsonl, val.jsonl); errors name file, line and field."""
+    from pathlib import Path
+
+    from raresupport.data.benchmark import parse_jsonl_line
+    from raresupport.errors import DataError
+
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return [
+        parse_jsonl_line(path, n, line, Vignette, DataError)
+        for n, line in enumerate(lines, start=1)
+        if line.strip()
+    ]

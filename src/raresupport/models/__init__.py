@@ -1,0 +1,1 @@
+"""Model loading: any HF id or local directory, the embedded SmolLM2, tiny test models."""
