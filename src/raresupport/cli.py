@@ -116,5 +116,51 @@ def benchmark_validate(
         )
 
 
+@app.command("generate")
+@friendly
+def generate_command(
+    disease: str = typer.Argument(..., help="Disease id (see `raresupport diseases`) or folder."),
+    n: int = typer.Option(180, "--n", min=1, help="Number of accepted vignettes to produce."),
+    out: Path = typer.Option(..., "--out", help="Output folder (train/val/rejects/manifest)."),
+    teacher: str | None = typer.Option(
+        None, "--teacher", help="Teacher backend, e.g. 'openai'. Default: offline grounded."
+    ),
+    model: str | None = typer.Option(None, "--model", help="Teacher model name."),
+    base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible base URL."),
+    api_key_env: str = typer.Option(
+        "OPENAI_API_KEY", "--api-key-env", help="Environment variable holding the API key."
+    ),
+    concurrency: int = typer.Option(8, "--concurrency", min=1, help="Parallel teacher requests."),
+    timeout: float = typer.Option(60.0, "--timeout", help="Seconds per teacher request."),
+    templates: Path | None = typer.Option(
+        None, "--templates", help="Folder of prompt templates overriding the disease's."
+    ),
+    avoid: list[Path] = typer.Option(
+        [], "--avoid", help="Benchmark JSONL whose questions must not leak into training data."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed: same seed, same dataset."),
+) -> None:
+    """Write validated synthetic vignettes for DISEASE into OUT."""
+    from raresupport.diseases import load_disease
+    from raresupport.generate import get_generator
+    from raresupport.generate.dataset import generate_dataset
+
+    d = load_disease(disease)
+    if teacher:
+        gen = get_generator(
+            teacher, model=model, base_url=base_url, api_key_env=api_key_env,
+            concurrency=concurrency, timeout_s=timeout, templates_dir=templates,
+            cache_dir=out / ".cache" / "teacher",
+        )
+    else:
+        gen = get_generator("grounded")
+    m = generate_dataset(d, gen, n, out, seed=seed, avoid=avoid)
+    c = m.counts
+    console.print(
+        f"[green]ok[/] {out}: {c['train']} train, {c['val']} val, {c['rejects']} rejects; "
+        f"by task {c['by_task']}; letters {c['by_letter']}"
+    )
+
+
 def run() -> None:  # pragma: no cover - console entry point wrapper
     sys.exit(app())

@@ -1,0 +1,167 @@
+"""Generate -> validate -> rebalance -> split -> write: one dataset version in a folder.
+
+Output: ``train.jsonl``, ``val.jsonl`` (stratified by task), ``rejects.jsonl`` and
+``manifest.json``; each JSONL loads with ``datasets.load_dataset("json", data_files=...)``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from raresupport.data.benchmark import MCQItem, load_benchmark, write_jsonl
+from raresupport.data.vignette import TASKS, Task, Vignette
+from raresupport.generate.base import GenerationResult, Generator, Reject
+from raresupport.generate.validate import (
+    ValidationConfig,
+    key_longest_fraction,
+    rebalance_letters,
+    validate_vignettes,
+)
+
+
+class Manifest(BaseModel):
+    """What was made, how, and what it cost; never holds a secret."""
+
+    disease: str
+    generator: str
+    model: str | None = None
+    seed: int
+    n_requested: int
+    rounds: int
+    counts: dict[str, Any]
+    events: dict[str, int] = Field(default_factory=dict)
+    usage: dict[str, int] = Field(default_factory=dict)
+    reject_reasons: dict[str, int] = Field(default_factory=dict)
+    template_hashes: dict[str, str] = Field(default_factory=dict)
+    key_longest_fraction: float
+    avoid: list[str] = Field(default_factory=list)
+    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+def _round_seed(seed: int, r: int) -> int:
+    return seed if r == 0 else seed * 1_000 + 7_919 * r
+
+
+def _merge_counts(into: dict[str, int], more: dict[str, int]) -> None:
+    for k, v in more.items():
+        into[k] = into.get(k, 0) + v
+
+
+def _trim_balanced(items: list[Vignette], n: int, tasks: Sequence[Task]) -> list[Vignette]:
+    """Keep ``n`` items spread evenly over tasks, in generation order."""
+    by_task: dict[str, list[Vignette]] = defaultdict(list)
+    for v in items:
+        by_task[v.task].append(v)
+    out: list[Vignette] = []
+    i = 0
+    while len(out) < n and any(i < len(by_task[t]) for t in tasks):
+        for t in tasks:
+            if i < len(by_task[t]) and len(out) < n:
+                out.append(by_task[t][i])
+        i += 1
+    return out
+
+
+def _split(items: list[Vignette], val_fraction: float, seed: int):
+    rng = random.Random(seed)
+    train, val = [], []
+    by_task: dict[str, list[Vignette]] = defaultdict(list)
+    for v in items:
+        by_task[v.task].append(v)
+    for task in sorted(by_task):
+        group = by_task[task][:]
+        rng.shuffle(group)
+        k = round(len(group) * val_fraction)
+        val += group[:k]
+        train += group[k:]
+    return train, val
+
+
+def generate_dataset(
+    disease: Any,
+    generator: Generator,
+    n: int,
+    out_dir: str | Path,
+    *,
+    tasks: Sequence[Task] = TASKS,
+    seed: int = 0,
+    avoid: Sequence[str | Path] = (),
+    val_fraction: float = 0.1,
+    oversample: float | None = None,
+    max_rounds: int = 6,
+    validation: ValidationConfig | None = None,
+) -> Manifest:
+    """Make ``n`` validated vignettes for ``disease`` and write them to ``out_dir``.
+
+    The disease's own benchmark is always in ``avoid``: no training item may be near-identical
+    to an evaluation question. Rounds top up what validation removed, each with a new seed.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    spec = disease.spec
+    avoid_paths = [Path(p) for p in avoid]
+    if disease.benchmark_path and disease.benchmark_path not in avoid_paths:
+        avoid_paths.insert(0, disease.benchmark_path)
+    bench: list[MCQItem] = [item for p in avoid_paths for item in load_benchmark(p)]
+    factor = oversample if oversample is not None else (1.0 if generator.name != "grounded" else 1.4)
+
+    accepted: list[Vignette] = []
+    rejects: list[Reject] = []
+    total = GenerationResult()
+    rounds = 0
+    while len(accepted) < n and rounds < max_rounds:
+        need = n - len(accepted)
+        ask = math.ceil(need * factor) + (0 if factor == 1.0 else len(tasks))
+        result = generator.generate(disease, ask, tasks, _round_seed(seed, rounds))
+        rounds += 1
+        ok, bad = validate_vignettes(
+            result.vignettes, spec, avoid=bench, accepted=accepted, config=validation
+        )
+        accepted += ok
+        rejects += result.rejects + bad
+        _merge_counts(total.events, result.events)
+        _merge_counts(total.usage, result.usage)
+        total.template_hashes.update(result.template_hashes)
+        total.model = total.model or result.model
+
+    final = rebalance_letters(_trim_balanced(accepted, n, tasks), seed)
+    final = [v.model_copy(update={"status": "accepted"}) for v in final]
+    train, val = _split(final, val_fraction, seed)
+    write_jsonl(out / "train.jsonl", train)
+    write_jsonl(out / "val.jsonl", val)
+    write_jsonl(out / "rejects.jsonl", rejects)
+    manifest = Manifest(
+        disease=spec.id,
+        generator=generator.name,
+        model=total.model,
+        seed=seed,
+        n_requested=n,
+        rounds=rounds,
+        counts={
+            "accepted": len(final),
+            "train": len(train),
+            "val": len(val),
+            "rejects": len(rejects),
+            "by_task": dict(Counter(v.task for v in final)),
+            "by_letter": dict(sorted(Counter(v.answer for v in final).items())),
+        },
+        events=total.events,
+        usage=total.usage,
+        reject_reasons=dict(Counter(r.reason.split(" (")[0] for r in rejects)),
+        template_hashes=total.template_hashes,
+        key_longest_fraction=round(key_longest_fraction(final), 4),
+        avoid=[str(p) for p in avoid_paths],
+    )
+    (out / "manifest.json").write_text(
+        json.dumps(manifest.model_dump(mode="json"), indent=2), encoding="utf-8"
+    )
+    return manifest
