@@ -52,7 +52,9 @@ MUTATIONS = {
 }
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(n_good=st.integers(0, 6), where=st.integers(0, 6), field=st.sampled_from(sorted(MUTATIONS)))
 def test_broken_line_is_named(tmp_path: Path, n_good: int, where: int, field: str) -> None:
     lines = [json.dumps(dict(GOOD, id=f"q{i}")) for i in range(n_good)]

@@ -83,7 +83,9 @@ def _set(data: Any, loc: tuple, value: Any) -> None:
     data[loc[-1]] = value
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(loc=st.sampled_from(LEAVES), bad=st.sampled_from([{"x": 1}, [[1]]]))
 def test_any_broken_field_is_named(tmp_path: Path, loc: tuple, bad: Any) -> None:
     """A wrong-typed value anywhere gives a SpecError naming that exact field path."""

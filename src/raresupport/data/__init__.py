@@ -4,6 +4,7 @@ from raresupport.data.benchmark import LETTERS, MCQItem, load_benchmark, write_j
 from raresupport.data.vignette import TASKS, Provenance, Task, Vignette, load_vignettes
 
 __all__ = [
-    "LETTERS", "MCQItem", "Provenance", "TASKS", "Task", "Vignette", "load_benchmark", "load_vignettes",
+    "LETTERS", "MCQItem", "Provenance", "TASKS", "Task", "Vignette", "load_benchmark",
+    "load_vignettes",
     "write_jsonl",
 ]

@@ -112,7 +112,8 @@ def generate_dataset(
     if disease.benchmark_path and disease.benchmark_path not in avoid_paths:
         avoid_paths.insert(0, disease.benchmark_path)
     bench: list[MCQItem] = [item for p in avoid_paths for item in load_benchmark(p)]
-    factor = oversample if oversample is not None else (1.0 if generator.name != "grounded" else 1.4)
+    default = 1.4 if generator.name == "grounded" else 1.0
+    factor = oversample if oversample is not None else default
 
     accepted: list[Vignette] = []
     rejects: list[Reject] = []

@@ -29,6 +29,7 @@ _COUNSEL_FRAMES = [
     "during a consultation about {d}, {s}", "a clinician reviewing {d} care hears this: {s}",
     "on a telehealth call about {d}: {s}", "a nurse running a {d} clinic notes: {s}",
 ]
+_FOLLOW_UP = ["attends follow-up", "returns for review", "calls the clinic", "is reviewed"]
 _INTENSITY = ["excessive", "visible", "drenching", "embarrassing", "troublesome", "heavy"]
 
 
@@ -156,8 +157,13 @@ def _cap(s: str) -> str:
     return s[:1].upper() + s[1:]
 
 
+def _lc(s: str) -> str:
+    """Lower-case a leading capital unless it starts an acronym (``HDSS``, ``SSRI``)."""
+    return s[:1].lower() + s[1:] if s[:2] != s[:2].upper() else s
+
+
 def _join(items: Sequence[str]) -> str:
-    items = list(items)
+    items = [_lc(i) for i in items]
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
@@ -356,7 +362,8 @@ def _ladder_case(rng: random.Random, spec: DiseaseSpec) -> Draft | None:
         ]),
         "key": key.name,
         "distractors": distractors,
-        "rationale": f"{key.name} ({key.drug_class}) is {stage} for the {site}. {key.notes}".strip(),
+        "rationale": f"{key.name} ({key.drug_class}) is {stage} for the {site}. {key.notes}"
+        .strip(),
         "fact_ids": key.fact_ids,
     }
 
@@ -376,7 +383,7 @@ def _adverse_effect_case(rng: random.Random, spec: DiseaseSpec) -> Draft | None:
     site = rng.choice(t.sites)
     weeks = rng.randint(2, 12)
     case = (
-        f"{_opener(rng, _patient(rng, spec, adult=True))} follow-up {weeks} weeks after starting "
+        f"{_patient(rng, spec, adult=True)} {rng.choice(_FOLLOW_UP)} {weeks} weeks after starting "
         f"{t.name} for {spec.name.lower()} of the {site}. {_extras(rng, spec)}"
     ).strip()
     return {
@@ -465,7 +472,8 @@ def _counseling_case(rng: random.Random, spec: DiseaseSpec) -> Draft | None:
         "case": case,
         "question": rng.choice([
             "What is the most helpful response?", "How should the clinician respond?",
-            "Which approach best supports this patient?", "What is the best next thing to say or do?",
+            "Which approach best supports this patient?",
+            "What is the best next thing to say or do?",
         ]),
         "key": point.recommended,
         "distractors": distractors,

@@ -63,7 +63,7 @@ def validate_vignettes(
     accepted: Sequence[Vignette] = (),
     config: ValidationConfig | None = None,
 ) -> tuple[list[Vignette], list[Reject]]:
-    """Split ``items`` into accepted and rejected (with reasons), given already ``accepted`` ones."""
+    """Split ``items`` into accepted and rejected (with reasons), given ``accepted`` ones."""
     cfg = config or ValidationConfig()
     fact_ids = spec.fact_ids
     bench = [(b.id, shingles(b.question)) for b in avoid]
