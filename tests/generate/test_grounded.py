@@ -1,0 +1,88 @@
+"""The offline generator: deterministic, balanced, grounded, varied, for any spec."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from raresupport import load_disease
+from raresupport.cli import app
+from raresupport.data import load_benchmark, load_vignettes
+from raresupport.generate import get_generator
+from raresupport.generate.dataset import generate_dataset
+from raresupport.generate.validate import jaccard, key_longest_fraction, shingles
+from tests.helpers.specs import write_disease
+
+
+@pytest.fixture(scope="module")
+def hh_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("hh")
+    res = CliRunner().invoke(app, ["generate", "hyperhidrosis", "--n", "180", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def _all(out: Path):
+    return load_vignettes(out / "train.jsonl") + load_vignettes(out / "val.jsonl")
+
+
+def test_counts_balance_and_grounding(hh_data: Path) -> None:
+    items = _all(hh_data)
+    spec = load_disease("hyperhidrosis").spec
+    assert len(items) == 180 and len({v.id for v in items}) == 180
+    assert all(n >= 50 for n in Counter(v.task for v in items).values())
+    for letter, n in Counter(v.answer for v in items).items():
+        assert 0.2 <= n / len(items) <= 0.3, letter
+    assert all(set(v.fact_ids) <= spec.fact_ids for v in items)
+    assert key_longest_fraction(items) < 0.5
+    manifest = json.loads((hh_data / "manifest.json").read_text())
+    assert manifest["counts"]["accepted"] == 180 and manifest["generator"] == "grounded"
+    val_tasks = Counter(v.task for v in load_vignettes(hh_data / "val.jsonl"))
+    assert set(val_tasks) == {"diagnosis", "treatment", "counseling"}
+
+
+def test_same_seed_same_bytes_other_seed_differs(hh_data: Path, tmp_path: Path) -> None:
+    d = load_disease("hyperhidrosis")
+    generate_dataset(d, get_generator("grounded"), 180, tmp_path / "again", seed=0)
+    for name in ("train.jsonl", "val.jsonl", "rejects.jsonl"):
+        assert (tmp_path / "again" / name).read_bytes() == (hh_data / name).read_bytes()
+    generate_dataset(d, get_generator("grounded"), 180, tmp_path / "other", seed=1)
+    assert (tmp_path / "other/train.jsonl").read_bytes() != (hh_data / "train.jsonl").read_bytes()
+
+
+def test_surface_variety(hh_data: Path) -> None:
+    """No template dominates: cases are mostly distinct and rarely near-identical."""
+    items = _all(hh_data)
+    cases = [shingles(v.case) for v in items]
+    assert len({v.case for v in items}) >= 0.95 * len(items)
+    close = sum(
+        jaccard(a, b) > 0.8 for i, a in enumerate(cases) for b in cases[i + 1 :]
+    )
+    assert close / (len(cases) * (len(cases) - 1) / 2) < 0.01
+    assert len({v.question for v in items}) >= 15
+
+
+def test_no_leakage_from_the_shipped_benchmark(hh_data: Path) -> None:
+    bench = load_benchmark(load_disease("hyperhidrosis").benchmark_path)
+    bsh = [shingles(b.question) for b in bench]
+    for v in _all(hh_data):
+        q = shingles(f"{v.case} {v.question}")
+        assert max(jaccard(q, b) for b in bsh) < 0.6
+
+
+def test_loads_with_datasets(hh_data: Path) -> None:
+    datasets = pytest.importorskip("datasets")
+    ds = datasets.load_dataset("json", data_files=str(hh_data / "train.jsonl"), split="train")
+    assert len(ds) == 162 and set(ds[0]["options"]) == {"A", "B", "C", "D"}
+
+
+def test_second_disease_generates(tmp_path: Path) -> None:
+    d = load_disease(write_disease(tmp_path / "zebra"))
+    m = generate_dataset(d, get_generator("grounded"), 30, tmp_path / "out")
+    items = _all(tmp_path / "out")
+    assert m.counts["accepted"] == 30 == len(items)
+    assert all("hyperhidrosis" not in v.case.lower() for v in items)
