@@ -162,5 +162,83 @@ def generate_command(
     )
 
 
+@app.command("run")
+@friendly
+def run_command(
+    disease: str = typer.Argument(..., help="Disease id (see `raresupport diseases`) or folder."),
+    out: Path = typer.Option(..., "--out", help="Run folder (resumable)."),
+    model: str = typer.Option(
+        "smollm2-135m", "--model", help="Base model: HF id, local folder or smollm2-135m."
+    ),
+    n: int = typer.Option(180, "--n", min=4, help="Synthetic vignettes to generate."),
+    seed: int = typer.Option(0, "--seed", help="Seed for generation and training."),
+    epochs: float | None = typer.Option(None, "--epochs", help="Training epochs."),
+    lr: float | None = typer.Option(None, "--lr", help="Learning rate."),
+    headline: str = typer.Option(
+        "loglik", "--headline", help="Method each model is judged by (fixed before scoring)."
+    ),
+    teacher: str | None = typer.Option(None, "--teacher", help="'openai' to use a teacher LLM."),
+    teacher_model: str | None = typer.Option(None, "--teacher-model", help="Teacher model."),
+    base_url: str | None = typer.Option(None, "--base-url", help="Teacher base URL."),
+    config: Path | None = typer.Option(
+        None, "--config", help="A RunConfig JSON/YAML file; flags given here override it."
+    ),
+) -> None:
+    """Generate -> train -> evaluate baseline and tuned -> report, resuming where it stopped."""
+    import yaml
+
+    from raresupport.config import RunConfig
+    from raresupport.errors import SpecError
+    from raresupport.pipeline import run_pipeline
+
+    data: dict[str, Any] = {}
+    if config is not None:
+        try:
+            data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise SpecError(f"{config}: cannot read run config ({exc})") from None
+    data.update(disease=disease, model=model)
+    data.setdefault("generate", {}).update(n=n, seed=seed)
+    if teacher:
+        data["generate"]["teacher"] = {"model": teacher_model or "gpt-4o-mini",
+                                       "base_url": base_url}
+    train = data.setdefault("train", {})
+    train.setdefault("seed", seed)
+    if epochs is not None:
+        train["epochs"] = epochs
+    if lr is not None:
+        train["lr"] = lr
+    data.setdefault("evaluate", {})["headline"] = headline
+    cfg = _validated(RunConfig, data, str(config or "--options"))
+    paths = run_pipeline(cfg, out, log=lambda m: console.print(m, highlight=False))
+    console.print(f"[green]report[/] {paths['html']}")
+
+
+def _validated(model: Any, data: dict[str, Any], where: str) -> Any:
+    from pydantic import ValidationError
+
+    from raresupport.errors import SpecError, describe_validation_error
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(describe_validation_error(where, exc)) from None
+
+
+def _register_step_commands() -> None:
+    """Commands whose code lives with their pipeline step."""
+    from raresupport.evaluate.cli import eval_command
+
+    app.command("eval")(friendly(eval_command))
+    try:
+        from raresupport.train.cli import train_command
+    except ImportError:  # pragma: no cover - during development only
+        return
+    app.command("train")(friendly(train_command))
+
+
+_register_step_commands()
+
+
 def run() -> None:  # pragma: no cover - console entry point wrapper
     sys.exit(app())

@@ -1,0 +1,56 @@
+"""The configuration of one pipeline run, fixed (and saved) before anything is evaluated.
+
+Saving it first is what keeps the comparison honest: the headline method is chosen here, not
+after seeing scores, and a resumed run refuses to continue under a different configuration.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from raresupport.generate.teacher import TeacherConfig
+from raresupport.train.config import TrainConfig
+
+Method = Literal["letter", "loglik"]
+
+
+class GenerateConfig(BaseModel):
+    """How many vignettes, from which generator (``teacher=None``: offline grounded)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    n: int = Field(180, ge=4)
+    seed: int = 0
+    teacher: TeacherConfig | None = None
+    avoid: list[Path] = Field(default_factory=list)
+    val_fraction: float = Field(0.1, ge=0.0, lt=1.0)
+
+
+class EvalConfig(BaseModel):
+    """Scoring methods; ``headline`` is the one each model is judged by, fixed up front."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    methods: tuple[Method, ...] = ("letter", "loglik")
+    headline: Method = Field(
+        "loglik",
+        description="Small models bind letters to options poorly, so the default headline is "
+        "the length-normalised option log-likelihood; every method is still reported.",
+    )
+    batch_size: int = Field(8, ge=1)
+    extra_benchmarks: list[Path] = Field(default_factory=list)
+
+
+class RunConfig(BaseModel):
+    """Everything ``raresupport run`` does, saved as ``run_config.json`` in the run folder."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    disease: str
+    model: str = "smollm2-135m"
+    generate: GenerateConfig = Field(default_factory=GenerateConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    evaluate: EvalConfig = Field(default_factory=EvalConfig)
