@@ -81,6 +81,8 @@ def _split(items: list[Vignette], val_fraction: float, seed: int):
         group = by_task[task][:]
         rng.shuffle(group)
         k = round(len(group) * val_fraction)
+        if val_fraction > 0 and len(group) > 1:
+            k = max(k, 1)
         val += group[:k]
         train += group[k:]
     return train, val
