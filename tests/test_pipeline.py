@@ -1,0 +1,52 @@
+"""The one-command pipeline on a tiny model: every artefact, resume, and config guarding."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from raresupport.config import EvalConfig, GenerateConfig, RunConfig
+from raresupport.pipeline import RunFolderError, run_pipeline
+from raresupport.train.config import TrainConfig
+
+
+def _config(model: Path, **train) -> RunConfig:
+    return RunConfig(
+        disease="hyperhidrosis",
+        model=str(model),
+        generate=GenerateConfig(n=24),
+        train=TrainConfig(max_steps=2, batch_size=4, max_length=256, **train),
+        evaluate=EvalConfig(batch_size=16),
+    )
+
+
+def test_run_writes_everything_and_resumes(tiny_model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    logs: list[str] = []
+    paths = run_pipeline(_config(tiny_model_dir), out, log=logs.append)
+    for rel in ("data/train.jsonl", "data/manifest.json", "adapter/adapter_config.json",
+                "metrics.json", "report.html", "report.md", "run_config.json"):
+        assert (out / rel).exists(), rel
+    assert paths["html"] == out / "report.html"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["headline_method"] == "loglik"
+    for side in ("baseline", "tuned"):
+        assert set(metrics[side]["benchmarks"]) == {"benchmark", "ood"}
+        for block in metrics[side]["benchmarks"].values():
+            assert set(block["by_method"]) == {"letter", "loglik"}
+    assert not any(m.startswith("[skip]") for m in logs)
+
+    again: list[str] = []
+    run_pipeline(_config(tiny_model_dir), out, log=again.append)
+    assert sum(m.startswith("[skip]") for m in again) == 4
+
+
+def test_resume_under_another_config_is_refused(tiny_model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "run_config.json").write_text(_config(tiny_model_dir).model_dump_json())
+    with pytest.raises(RunFolderError, match="differs in: train"):
+        run_pipeline(_config(tiny_model_dir, lr=0.5), out, log=lambda m: None)
+    assert not (out / "data").exists()
