@@ -1,0 +1,150 @@
+"""Run scorers over items or benchmark files and produce the metrics.json structure.
+
+``metrics.json``::
+
+    {"benchmarks": {"<file stem>": {"n": .., "file": .., "answer_distribution": {..},
+        "by_method": {"letter": {"overall": .., "overall_ci": [lo, hi],
+                                 "by_task": {task: {"acc": .., "ci": [..], "n": ..}},
+                                 "letter_distribution": {..}, "correct": {id: bool}, ..},
+                      "loglik": {..}}}},
+     "methods": [..], "system_prompt": ..}
+
+plus one predictions.jsonl row per (benchmark, method, item).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from raresupport.data.benchmark import MCQItem, load_benchmark, write_jsonl
+from raresupport.evaluate.base import Prediction, scorers
+from raresupport.evaluate.metrics import answer_distribution, summarize
+
+DEFAULT_METHODS: tuple[str, ...] = ("letter", "loglik")
+
+
+@dataclass
+class MethodResult:
+    """One scorer's predictions on one item set, with its wall time."""
+
+    method: str
+    predictions: list[Prediction]
+    seconds: float
+
+    @property
+    def questions_per_s(self) -> float:
+        return len(self.predictions) / self.seconds if self.seconds > 0 else float("inf")
+
+    def summary(self) -> dict[str, Any]:
+        """The per-method block of metrics.json (accuracy, intervals, timing)."""
+        block = summarize(self.predictions)
+        block["seconds"] = round(self.seconds, 3)
+        block["questions_per_s"] = round(self.questions_per_s, 3)
+        return block
+
+
+def evaluate_model(
+    model: Any,
+    tokenizer: Any,
+    items: Sequence[MCQItem],
+    methods: Sequence[str] = DEFAULT_METHODS,
+    system_prompt: str | None = None,
+    batch_size: int = 8,
+    *,
+    progress: bool = True,
+    **options: Any,
+) -> dict[str, MethodResult]:
+    """Score ``items`` with each named scorer; returns ``{method: MethodResult}``.
+
+    For ``generate``, ``model`` is the endpoint's model name, ``tokenizer`` is ignored and
+    ``base_url`` (or ``client``) goes in ``options``.
+    """
+    was_training = bool(getattr(model, "training", False))
+    if hasattr(model, "eval"):
+        model.eval()  # dropout off: scores must be deterministic
+    results: dict[str, MethodResult] = {}
+    try:
+        for method in methods:
+            scorer = scorers.get(method)
+            start = time.perf_counter()
+            preds = scorer(
+                model, tokenizer, items, system_prompt=system_prompt, batch_size=batch_size,
+                progress=progress, **options,
+            )  # fmt: skip
+            results[method] = MethodResult(method, preds, time.perf_counter() - start)
+    finally:
+        if was_training:
+            model.train()
+    return results
+
+
+def benchmark_names(paths: Sequence[str | Path]) -> dict[str, Path]:
+    """File stem -> path; a repeated stem gets its parent folder prepended to stay unique."""
+    names: dict[str, Path] = {}
+    for raw in paths:
+        path = Path(raw)
+        name = path.stem
+        if name in names:
+            name = f"{path.parent.name}-{path.stem}"
+        base, i = name, 2
+        while name in names:
+            name, i = f"{base}-{i}", i + 1
+        names[name] = path
+    return names
+
+
+def evaluate_benchmarks(
+    model: Any,
+    tokenizer: Any,
+    benchmarks: Sequence[str | Path] | Mapping[str, Sequence[MCQItem]],
+    methods: Sequence[str] = DEFAULT_METHODS,
+    system_prompt: str | None = None,
+    batch_size: int = 8,
+    *,
+    predictions_path: str | Path | None = None,
+    progress: bool = True,
+    **options: Any,
+) -> dict[str, Any]:
+    """Evaluate several benchmarks (files, or ``{name: items}``) into the metrics.json shape.
+
+    All files are read before any scoring, so a bad line fails fast rather than after minutes.
+    """
+    if isinstance(benchmarks, Mapping):
+        sets = {name: (None, list(items)) for name, items in benchmarks.items()}
+    else:
+        named = benchmark_names(benchmarks)
+        sets = {name: (str(path), load_benchmark(path)) for name, path in named.items()}
+    out: dict[str, Any] = {"benchmarks": {}, "methods": list(methods)}
+    out["system_prompt"] = system_prompt
+    rows: list[dict[str, Any]] = []
+    for name, (file, items) in sets.items():
+        results = evaluate_model(
+            model, tokenizer, items, methods, system_prompt, batch_size,
+            progress=progress, **options,
+        )  # fmt: skip
+        block: dict[str, Any] = {"n": len(items)}
+        if file:
+            block["file"] = file
+        block["answer_distribution"] = answer_distribution(i.answer for i in items)
+        block["by_method"] = {m: r.summary() for m, r in results.items()}
+        out["benchmarks"][name] = block
+        for method, result in results.items():
+            rows.extend(p.to_row(benchmark=name, method=method) for p in result.predictions)
+    if predictions_path is not None:
+        write_jsonl(predictions_path, rows)
+    return out
+
+
+def write_metrics(path: str | Path, metrics: Mapping[str, Any]) -> Path:
+    """Write metrics.json atomically (temp file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path

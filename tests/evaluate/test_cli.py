@@ -1,0 +1,100 @@
+"""``eval_command`` end to end on an interchange file the test writes itself."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from raresupport.errors import BenchmarkError, RareSupportError
+from raresupport.evaluate.cli import eval_command, resolve_methods
+
+ITEMS = [
+    {"id": "a1", "task": "diagnosis", "question": "Sweaty palms since age 12?",
+     "options": {"A": "Primary focal hyperhidrosis", "B": "Lymphoma"}, "answer": "A"},
+    {"id": "a2", "task": "treatment", "question": "First-line for axillae?",
+     "options": {"A": "Surgery", "B": "Aluminium chloride", "C": "Steroids"}, "answer": "B"},
+    {"id": "a3", "task": "treatment", "question": "Second line?",
+     "options": {"A": "Botulinum toxin", "B": "Nothing", "C": "X", "D": "Y"}, "answer": "A"},
+]  # fmt: skip
+
+
+def _write(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _call(**kw):
+    args = dict(adapter=None, method="all", base_url=None, batch_size=2, system_prompt=None)
+    return eval_command(**{**args, **kw})
+
+
+def test_eval_command_writes_metrics_json_shape_and_predictions(tiny_model_dir, tmp_path):
+    bench = _write(tmp_path / "mini.jsonl", ITEMS)
+    ood = _write(tmp_path / "ood.jsonl", ITEMS[:2])
+    out = tmp_path / "out"
+    _call(model=str(tiny_model_dir), benchmark=[bench, ood], out=out)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["benchmarks"]) == {"mini", "ood"}
+    mini = metrics["benchmarks"]["mini"]
+    assert mini["n"] == 3 and set(mini["by_method"]) == {"letter", "loglik"}
+    for block in mini["by_method"].values():
+        assert 0.0 <= block["overall"] <= 1.0
+        lo, hi = block["overall_ci"]
+        assert 0.0 <= lo <= block["overall"] <= hi <= 1.0
+        assert set(block["by_task"]) == {"diagnosis", "treatment"}
+        assert block["by_task"]["treatment"]["n"] == 2
+        assert set(block["by_task"]["treatment"]) == {"acc", "ci", "n"}
+        assert sum(block["letter_distribution"].values()) == 3
+    assert metrics["model"]["name"] == str(tiny_model_dir)
+    rows = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
+    assert len(rows) == (3 + 2) * 2
+    assert {r["method"] for r in rows} == {"letter", "loglik"}
+    assert {"benchmark", "id", "task", "answer", "pred", "correct", "scores"} <= set(rows[0])
+
+
+def test_a_bad_benchmark_line_fails_before_any_model_is_loaded(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(ITEMS[0]) + "\n" + '{"id": "x", "task": "t"}\n')
+    with pytest.raises(BenchmarkError, match=r"bad.jsonl:2"):
+        _call(model=str(tmp_path / "no-model-here"), benchmark=[bad], out=tmp_path / "o")
+
+
+@pytest.mark.parametrize(
+    ("method", "base_url", "expected"),
+    [
+        ("all", None, ("letter", "loglik")),
+        ("loglik", None, ("loglik",)),
+        ("all", "http://127.0.0.1:1/v1", ("generate",)),
+        ("generate", "http://127.0.0.1:1/v1", ("generate",)),
+    ],
+)
+def test_method_expansion(method, base_url, expected):
+    assert resolve_methods(method, base_url) == expected
+
+
+@pytest.mark.parametrize(
+    ("method", "base_url", "message"),
+    [("generate", None, "--base-url"), ("letter", "http://x/v1", "only 'generate'"),
+     ("best", None, "unknown")],
+)  # fmt: skip
+def test_method_errors_are_one_line_raresupport_errors(method, base_url, message):
+    with pytest.raises(RareSupportError, match=message):
+        resolve_methods(method, base_url)
+
+
+def test_typer_parses_repeated_benchmark_options(tiny_model_dir, tmp_path):
+    app = typer.Typer()
+    app.command()(eval_command)
+    bench = _write(tmp_path / "one.jsonl", ITEMS)
+    result = CliRunner().invoke(app, [
+        "--model", str(tiny_model_dir), "--benchmark", str(bench), "--benchmark", str(bench),
+        "--method", "letter", "--out", str(tmp_path / "cli"),
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "cli" / "metrics.json").read_text())
+    assert len(metrics["benchmarks"]) == 2  # same stem twice stays two entries
+    assert "one (n=3): letter" in result.output
