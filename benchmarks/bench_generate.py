@@ -23,9 +23,18 @@ REPO = Path(__file__).resolve().parents[1]
 def start_server(latency: float) -> tuple[subprocess.Popen, str]:
     """The server in a separate process, so its threads don't share our GIL."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.helpers.chat_server", "--port", "0",
-         "--latency", str(latency)],
-        cwd=REPO, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "tests.helpers.chat_server",
+            "--port",
+            "0",
+            "--latency",
+            str(latency),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     base_url = proc.stdout.readline().strip() if proc.stdout else ""
     if not base_url.startswith("http"):
@@ -97,8 +106,11 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as cache:
             gen = TeacherGenerator(
-                model="bench-model", base_url=base_url, concurrency=a.concurrency,
-                timeout_s=max(10.0, a.latency * 10), cache_dir=Path(cache),
+                model="bench-model",
+                base_url=base_url,
+                concurrency=a.concurrency,
+                timeout_s=max(10.0, a.latency * 10),
+                cache_dir=Path(cache),
             )
             start = time.perf_counter()
             result = gen.generate(disease, a.n, ["diagnosis", "treatment", "counseling"], seed=0)
@@ -109,8 +121,10 @@ def main() -> None:
         server.wait(timeout=10)
     ideal = a.n * a.latency / a.concurrency
     accepted = len(result.vignettes)
-    print(f"n={a.n} L={a.latency}s K={a.concurrency}: accepted {accepted}, "
-          f"requests {result.events['requests']}, rejects {len(result.rejects)}")
+    print(
+        f"n={a.n} L={a.latency}s K={a.concurrency}: accepted {accepted}, "
+        f"requests {result.events['requests']}, rejects {len(result.rejects)}"
+    )
     print(f"wall {wall:.3f}s  ideal n*L/K {ideal:.3f}s  ratio {wall / ideal:.3f} (goal <= 1.15)")
     if floor is not None:
         print(f"bare openai calls {floor:.3f}s  ratio {floor / ideal:.3f} (the floor here)")

@@ -230,6 +230,11 @@ def _register_step_commands() -> None:
     from raresupport.evaluate.cli import eval_command
 
     app.command("eval")(friendly(eval_command))
+    from raresupport.evaluate.export import export_lm_eval_command
+
+    export_app = typer.Typer(help="Export benchmarks to other tools.", no_args_is_help=True)
+    export_app.command("lm-eval")(friendly(export_lm_eval_command))
+    app.add_typer(export_app, name="export")
     try:
         from raresupport.train.cli import train_command
     except ImportError:  # pragma: no cover - during development only

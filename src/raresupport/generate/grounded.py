@@ -91,10 +91,16 @@ def _to_vignette(
         question=d["question"],
         options=dict(zip(letters, options)),
         answer=answer,
-        rationale=d["rationale"],
+        rationale=_with_fact(spec, d, rng),
         fact_ids=sorted(set(d["fact_ids"])),
         provenance=Provenance(generator="grounded", seed=seed),
     )
+
+
+def _with_fact(spec: DiseaseSpec, d: Draft, rng: random.Random) -> str:
+    """Append one cited fact's statement: the rationale then teaches the fact, not just the key."""
+    statement = spec.fact(rng.choice(sorted(d["fact_ids"]))).statement.strip()
+    return f"{d['rationale'].rstrip('.')}. {statement}"
 
 
 # ---------------------------------------------------------------- surface variety

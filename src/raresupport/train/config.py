@@ -1,0 +1,82 @@
+"""Hyper-parameters of one LoRA SFT run, validated up front so a typo fails before training.
+
+Defaults follow the published rare-disease LoRA recipes (r=16, alpha=16, dropout 0.05, q/k/v/o)
+except the learning rate and epochs: with ~200 vignettes and a 135M model the 1e-4-2e-4 range of
+those papers barely moves the loss in the few dozen steps a CPU run affords, so the default is
+higher (measured on SmolLM2-135M; see benchmarks/bench_train.py).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from raresupport.chat import PromptStyle
+
+Dtype = Literal["auto", "float32", "bfloat16", "float16"]
+MixedPrecision = Literal["auto", "no", "bf16"]
+
+
+class TrainConfig(BaseModel):
+    """Everything that shapes the trained adapter; saved next to it for reproducibility."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # LoRA
+    r: int = Field(16, ge=1)
+    alpha: int = Field(16, ge=1)
+    dropout: float = Field(0.05, ge=0.0, lt=1.0)
+    target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj")
+    #: adapt only the top N decoder layers (None: all). Backward then stops at the lowest adapted
+    #: layer, so training costs about (1 + 2N/L)/3 of full-depth LoRA on an L-layer model.
+    top_layers: int | None = Field(None, ge=1)
+
+    # optimisation
+    lr: float = Field(1e-3, gt=0)
+    epochs: float = Field(3.0, gt=0)
+    max_steps: int | None = Field(None, ge=1, description="overrides epochs when set")
+    #: examples per micro-batch at most; a step draws batch_size * grad_accum * processes
+    batch_size: int = Field(8, ge=1)
+    grad_accum: int = Field(1, ge=1)
+    warmup_ratio: float = Field(0.05, ge=0.0, lt=1.0)
+    weight_decay: float = Field(0.0, ge=0.0)
+    max_grad_norm: float | None = Field(1.0, gt=0)
+    seed: int = 0
+    #: cut each step's random examples into micro-batches of similar length (less padding,
+    #: same gradient); off: micro-batches in drawing order
+    group_by_length: bool = True
+
+    # data
+    max_length: int = Field(384, ge=16)
+    styles: tuple[PromptStyle, ...] = ("letter", "cloze")
+    include_rationale: bool = True
+    system_prompt: str | None = None
+
+    # runtime
+    dtype: Dtype = "auto"
+    #: "auto": bf16 autocast where matmuls are fast in bf16 (CUDA, x86 with AVX512-BF16/AMX;
+    #: ~3x on such CPUs at the same loss), else full precision
+    mixed_precision: MixedPrecision = "auto"
+    gradient_checkpointing: bool = False
+    answer_only_head: bool = True
+    save_every_steps: int = Field(50, ge=1)
+    keep_checkpoints: int = Field(2, ge=1)
+    log_every: int = Field(1, ge=1)
+    merge: bool = False
+
+    @field_validator("styles")
+    @classmethod
+    def _styles_unique(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            raise ValueError("need at least one prompt style")
+        if len(set(v)) != len(v):
+            raise ValueError(f"styles repeat: {v}")
+        return v
+
+    @field_validator("target_modules")
+    @classmethod
+    def _targets_present(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            raise ValueError("need at least one target module")
+        return v

@@ -1,0 +1,336 @@
+"""The LoRA trainer on the tiny model: it learns, resumes, saves standard adapters."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from raresupport.errors import RareSupportError
+from raresupport.train.config import TrainConfig
+from raresupport.train.demo import demo_vignettes
+from raresupport.train.format import build_examples
+from raresupport.train.lora import (
+    AnswerLoss,
+    collate,
+    head_paths_agree,
+    split_by_length,
+    step_plan,
+    train_lora,
+)
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny models run far faster on one thread than on two contended cores."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _config(**kw) -> TrainConfig:
+    base = dict(
+        lr=1e-2, epochs=2, batch_size=4, max_length=512, mixed_precision="no", save_every_steps=100
+    )
+    return TrainConfig(**{**base, **kw})
+
+
+def _adapter(path: Path) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    return load_file(str(path / "adapter_model.safetensors"))
+
+
+def _log(path: Path) -> list[dict]:
+    return [json.loads(ln) for ln in (path / "train_log.jsonl").read_text().splitlines()]
+
+
+def _summary(path: Path) -> dict:
+    return json.loads((path / "train_summary.json").read_text())
+
+
+# --------------------------------------------------------------------------- batching
+
+
+def test_step_plan_covers_each_example_once_and_repeats_per_seed() -> None:
+    lengths = [(i * 37) % 101 + 20 for i in range(70)]
+    cfg = _config(batch_size=8, grad_accum=2)
+    plan = step_plan(lengths, cfg, 0, world_size=1, rank=0)
+    assert len(plan) == 5  # 70 examples / 16 per step
+    assert sorted(i for step in plan for mb in step for i in mb) == list(range(70))
+    assert all(len(mb) <= 8 for step in plan for mb in step)
+    assert plan == step_plan(lengths, cfg, 0, world_size=1, rank=0)
+    assert plan != step_plan(lengths, cfg, 1, world_size=1, rank=0)
+
+
+def test_split_by_length_separates_long_and_short_examples() -> None:
+    lengths = [220, 140, 215, 145, 230, 150, 210, 142]
+    groups = split_by_length(range(8), lengths, max_rows=8)
+    assert sorted(map(sorted, groups)) == [[0, 2, 4, 6], [1, 3, 5, 7]]
+    # similar lengths: one micro-batch, as a split would cost more than the padding it saves
+    assert len(split_by_length(range(8), [200, 198, 203, 199, 201, 200, 202, 197], 8)) == 1
+    assert all(len(g) <= 3 for g in split_by_length(range(8), lengths, max_rows=3))
+
+
+def test_step_plan_gives_every_process_examples_in_every_step() -> None:
+    cfg = _config(batch_size=2, grad_accum=2)
+    lengths = list(range(21))  # 21 examples, 8 per step over 2 processes
+    plans = [step_plan(lengths, cfg, 0, world_size=2, rank=r) for r in (0, 1)]
+    assert len(plans[0]) == len(plans[1]) == 3
+    assert all(step and all(len(mb) <= 2 for mb in step) for plan in plans for step in plan)
+    seen = {i for plan in plans for step in plan for mb in step for i in mb}
+    assert seen == set(range(21))
+
+
+# --------------------------------------------------------------------------- loss paths
+
+
+def _peft_tiny(tiny_model_dir: Path, seed: int = 0):
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = get_peft_model(
+        AutoModelForCausalLM.from_pretrained(tiny_model_dir),
+        LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"]),
+    )
+    torch.manual_seed(seed)
+    for name, p in model.named_parameters():
+        if "lora_B" in name:
+            p.data.normal_(0, 0.3)  # non-zero B: the adapter changes the hidden states
+    return model, AutoTokenizer.from_pretrained(tiny_model_dir)
+
+
+def test_answer_only_head_equals_full_logits_loss(tiny_model_dir: Path) -> None:
+    """Same loss and same gradients with the LM head at answer positions only and no mask."""
+    model, tok = _peft_tiny(tiny_model_dir)
+    model.eval()
+    examples, _ = build_examples(tok, demo_vignettes(3), max_length=512)
+    batch = collate(examples, tok.pad_token_id)  # letter and cloze: padded rows of many lengths
+    assert (batch["attention_mask"] == 0).any()
+    results = []
+    for head_only in (True, False):
+        model.zero_grad()
+        loss, n = AnswerLoss(model, head_only)(**batch)
+        (loss / n).backward()
+        grads = [p.grad.clone() for p in model.parameters() if p.requires_grad]
+        results.append((loss.item() / n.item(), grads))
+    (fast, g_fast), (full, g_full) = results
+    assert fast == pytest.approx(full, rel=1e-5)
+    for a, b in zip(g_fast, g_full, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+    assert head_paths_agree(model, batch)
+
+
+def test_head_check_catches_a_post_processed_head(tiny_model_dir: Path) -> None:
+    """A model that scales its logits after the head must fall back to full logits."""
+    model, tok = _peft_tiny(tiny_model_dir)
+    examples, _ = build_examples(tok, demo_vignettes(1), max_length=512)
+    batch = collate(examples, tok.pad_token_id)
+    causal = model.get_base_model()
+    original = causal.forward
+
+    def scaled_forward(*args, **kwargs):
+        out = original(*args, **kwargs)
+        out.logits = out.logits * 0.5
+        return out
+
+    causal.forward = scaled_forward
+    assert not head_paths_agree(model, batch)
+
+
+# --------------------------------------------------------------------------- training
+
+
+@pytest.fixture(scope="module")
+def learnable_model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model with 10x embeddings.
+
+    Its tied 0.02-std embeddings bound every logit to about +-1.3 after the final norm, so no
+    adapter on q/k/v/o can lower its loss much below ln(vocab); larger embeddings lift the bound.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    with torch.no_grad():
+        model.get_input_embeddings().weight.mul_(10)
+    out = tmp_path_factory.mktemp("tiny-learnable")
+    model.save_pretrained(out)
+    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(out)
+    return out
+
+
+def test_training_reduces_the_answer_loss(learnable_model_dir: Path, tmp_path: Path) -> None:
+    vs = demo_vignettes(6)
+    cfg = _config(epochs=4, lr=3e-2)
+    out = train_lora(str(learnable_model_dir), vs, tmp_path, cfg, progress=True)
+    s = _summary(out)
+    assert s["steps"] == s["total_steps"] == 4 * 3  # 12 examples / batch 4 = 3 steps per epoch
+    assert s["last_loss"] < 0.6 * s["first_loss"]
+    assert s["tokens_per_s"] > 0 and s["answer_only_head"] is True
+    log = _log(out)
+    assert [r["step"] for r in log] == list(range(1, 13))
+    assert {"loss", "lr", "tokens"} <= set(log[0])
+
+
+def test_adapter_loads_with_plain_peft(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    out = train_lora(
+        str(tiny_model_dir), demo_vignettes(3), tmp_path, _config(epochs=1), progress=False
+    )
+    assert (out / "adapter_config.json").is_file()
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    ids = torch.tensor([[5, 6, 7, 8]])
+    with torch.no_grad():
+        before = base(ids).logits
+        tuned = PeftModel.from_pretrained(base, out)
+        after = tuned(ids).logits
+    assert not torch.allclose(before, after)
+
+
+def test_merge_saves_an_equivalent_plain_model(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    out = train_lora(
+        str(tiny_model_dir), demo_vignettes(3), tmp_path, _config(epochs=1, merge=True),
+        progress=False,
+    )  # fmt: skip
+    ids = torch.tensor([[5, 6, 7, 8]])
+    with torch.no_grad():
+        merged = AutoModelForCausalLM.from_pretrained(out / "merged")(ids).logits
+        base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+        adapted = PeftModel.from_pretrained(base, out)(ids).logits
+    torch.testing.assert_close(merged, adapted, rtol=1e-4, atol=1e-5)
+
+
+class _Stop(Exception):
+    pass
+
+
+def _stop_at(step: int, exc: type[BaseException]):
+    def hook(record: dict) -> None:
+        if record["step"] == step:
+            raise exc()
+
+    return hook
+
+
+@pytest.mark.parametrize(("exc", "resumed_at"), [(_Stop, 4), (KeyboardInterrupt, 5)])
+def test_resume_continues_where_it_stopped(
+    tiny_model_dir: Path, tmp_path: Path, exc: type[BaseException], resumed_at: int
+) -> None:
+    """A crash resumes from the last periodic checkpoint; Ctrl-C from the step it stopped at.
+
+    Either way the result equals an uninterrupted run's and the log reads as one run.
+    """
+    # 12 examples / batch 4 = 3 steps per epoch; checkpoints at 2, 3 (epoch end), 4, 6
+    vs, cfg = demo_vignettes(6), _config(epochs=2, save_every_steps=2)
+    model = str(tiny_model_dir)
+    whole = train_lora(model, vs, tmp_path / "whole", cfg, progress=False)
+
+    cut = tmp_path / "cut"
+    with pytest.raises(exc):
+        train_lora(model, vs, cut, cfg, progress=False, on_step=_stop_at(5, exc))
+    assert not (cut / "adapter_model.safetensors").exists()
+    seen: list[int] = []
+    train_lora(model, vs, cut, cfg, progress=False, on_step=lambda r: seen.append(r["step"]))
+
+    assert seen[0] == resumed_at + 1
+    assert _summary(cut)["resumed_from_step"] == resumed_at
+    assert [r["step"] for r in _log(cut)] == list(range(1, 7))
+    a, b = _adapter(whole), _adapter(cut)
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-6)
+    kept = sorted(p.name for p in (cut / "checkpoints").iterdir())
+    assert kept == [f"step-{resumed_at}", "step-6"]  # the newest two
+
+
+def test_length_grouping_changes_the_compute_not_the_result(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    """Cutting a step into length-sorted micro-batches gives the gradient of the random batch."""
+    vs = demo_vignettes(4)
+    for group in (True, False):
+        cfg = _config(epochs=2, batch_size=4, grad_accum=2, dropout=0.0, group_by_length=group)
+        train_lora(str(tiny_model_dir), vs, tmp_path / str(group), cfg, progress=False)
+    grouped, plain = _summary(tmp_path / "True"), _summary(tmp_path / "False")
+    assert grouped["tokens"] == plain["tokens"]  # real tokens; padding is not counted
+    a, b = _adapter(tmp_path / "True"), _adapter(tmp_path / "False")
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=1e-4, atol=1e-6)
+
+
+def test_same_seed_same_adapter_and_no_resume_starts_over(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    vs, cfg = demo_vignettes(3), _config(epochs=1)
+    train_lora(str(tiny_model_dir), vs, tmp_path / "a", cfg, progress=False)
+    first = _adapter(tmp_path / "a")
+    train_lora(str(tiny_model_dir), vs, tmp_path / "a", cfg, resume=False, progress=False)
+    assert _summary(tmp_path / "a")["resumed_from_step"] is None
+    for key, value in _adapter(tmp_path / "a").items():
+        torch.testing.assert_close(value, first[key], rtol=0, atol=0)
+
+
+def test_resume_refuses_a_changed_config(tiny_model_dir: Path, tmp_path: Path) -> None:
+    vs = demo_vignettes(3)
+    train_lora(str(tiny_model_dir), vs, tmp_path, _config(epochs=1), progress=False)
+    with pytest.raises(RareSupportError, match="another config"):
+        train_lora(str(tiny_model_dir), vs, tmp_path, _config(epochs=1, lr=0.5), progress=False)
+
+
+def test_reads_a_dataset_folder_and_trains_in_bf16(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from raresupport.data.benchmark import write_jsonl
+
+    write_jsonl(tmp_path / "data" / "train.jsonl", demo_vignettes(2))
+    cfg = _config(max_steps=1, mixed_precision="bf16")
+    out = train_lora(str(tiny_model_dir), tmp_path / "data", tmp_path / "out", cfg, progress=False)
+    s = _summary(out)
+    assert s["steps"] == 1 and s["mixed_precision"] == "bf16" and s["examples"] == 4
+
+
+def test_cli_trains_from_a_data_dir(tiny_model_dir: Path, tmp_path: Path) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from raresupport.data.benchmark import write_jsonl
+    from raresupport.train.cli import train_command
+
+    write_jsonl(tmp_path / "data" / "train.jsonl", demo_vignettes(2))
+    app = typer.Typer()
+    app.command()(train_command)
+    args = [str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--model", str(tiny_model_dir),
+            "--epochs", "1", "--batch-size", "4", "--no-progress"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "adapter" in result.output and (tmp_path / "out" / "adapter_config.json").is_file()
+
+
+def test_two_processes_train_data_parallel(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """The multi-process path (DDP over gloo on CPU), as ``accelerate launch`` runs it on GPUs."""
+    import os
+    import subprocess
+    import sys
+
+    from raresupport.data.benchmark import write_jsonl
+
+    if not torch.distributed.is_available() or not torch.distributed.is_gloo_available():
+        pytest.skip("torch.distributed with gloo is not available")
+    write_jsonl(tmp_path / "data" / "train.jsonl", demo_vignettes(5))
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+           "-m", "raresupport.train.cli", str(tmp_path / "data"), "--out", str(tmp_path / "out"),
+           "--model", str(tiny_model_dir), "--epochs", "2", "--batch-size", "2",
+           "--grad-accum", "2", "--no-progress"]  # fmt: skip
+    env = {**os.environ, "ACCELERATE_USE_CPU": "true", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    s = _summary(tmp_path / "out")
+    # 10 examples -> 5 batches; a step takes 2 micro-batches x 2 processes -> 2 steps per epoch
+    assert s["num_processes"] == 2 and s["steps"] == 4
+    assert done.stdout.count("ok adapter") == 1  # only the main process reports
+    assert [r["step"] for r in _log(tmp_path / "out")] == [1, 2, 3, 4]
