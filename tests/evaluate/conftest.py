@@ -73,17 +73,6 @@ def teach(model_dir: Path, items: list[MCQItem], steps: int = 150, lr: float = 3
     return out
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny models run 10x faster on one thread than on two contended cores."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="session")
 def taught_model_dir(tiny_model_dir: Path) -> Path:
     return teach(tiny_model_dir, TAUGHT)

@@ -13,15 +13,6 @@ from raresupport.models import load as load_mod
 from raresupport.models.load import load_model, pick_dtype, resolve_model
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny models run far faster on one thread than on two contended cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def adapter_dir(tiny_model_dir: Path, tmp_path_factory) -> Path:
     """A LoRA adapter whose B matrices are random, so it visibly changes the logits."""

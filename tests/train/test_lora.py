@@ -22,15 +22,6 @@ from raresupport.train.lora import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny models run far faster on one thread than on two contended cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _config(**kw) -> TrainConfig:
     base = dict(
         lr=1e-2, epochs=2, batch_size=4, max_length=512, mixed_precision="no", save_every_steps=100
