@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--max-length", type=int, default=320)
-    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--lr", type=float, default=TrainConfig().lr)
     ap.add_argument("--full-head", action="store_true", help="also run with full logits")
     ap.add_argument("--mixed-precision", default="auto", choices=["auto", "no", "bf16"])
     ap.add_argument("--dropout", type=float, default=0.05)

@@ -325,3 +325,10 @@ def test_two_processes_train_data_parallel(tiny_model_dir: Path, tmp_path: Path)
     assert s["num_processes"] == 2 and s["steps"] == 4
     assert done.stdout.count("ok adapter") == 1  # only the main process reports
     assert [r["step"] for r in _log(tmp_path / "out")] == [1, 2, 3, 4]
+
+
+def test_top_layers_adapts_only_the_last_layers(tiny_model_dir: Path, tmp_path: Path) -> None:
+    cfg = _config(max_steps=1, top_layers=1)  # the tiny model has 2 decoder layers
+    train_lora(str(tiny_model_dir), demo_vignettes(2), tmp_path, cfg, progress=False)
+    keys = list(_adapter(tmp_path))
+    assert keys and all(".layers.1." in k for k in keys)

@@ -13,6 +13,11 @@ from pathlib import Path
 
 import typer
 
+from raresupport.train.config import TrainConfig
+
+#: one source of truth for defaults: the CLI shows what TrainConfig would use
+_DEFAULTS = {name: field.default for name, field in TrainConfig.model_fields.items()}
+
 
 def _dataset(source: str, out: Path, n: int, seed: int) -> Path:
     """A folder or file of vignettes; a disease id is first turned into one (offline generator)."""
@@ -38,16 +43,26 @@ def train_command(
     model: str = typer.Option(
         "smollm2-135m", "--model", help="Base model: HF id, local folder or smollm2-135m."
     ),
-    epochs: float = typer.Option(3.0, "--epochs", min=0.01, help="Passes over the data."),
-    lr: float = typer.Option(1e-3, "--lr", min=0.0, help="Peak learning rate."),
-    r: int = typer.Option(16, "--r", min=1, help="LoRA rank."),
-    alpha: int = typer.Option(16, "--alpha", min=1, help="LoRA alpha."),
-    batch_size: int = typer.Option(8, "--batch-size", min=1, help="Sequences per micro-batch."),
-    grad_accum: int = typer.Option(1, "--grad-accum", min=1, help="Micro-batches per step."),
-    max_length: int = typer.Option(384, "--max-length", min=16, help="Tokens per sequence."),
+    epochs: float = typer.Option(
+        _DEFAULTS["epochs"], "--epochs", min=0.01, help="Passes over the data."
+    ),
+    lr: float = typer.Option(_DEFAULTS["lr"], "--lr", min=0.0, help="Peak learning rate."),
+    r: int = typer.Option(_DEFAULTS["r"], "--r", min=1, help="LoRA rank."),
+    alpha: int = typer.Option(_DEFAULTS["alpha"], "--alpha", min=1, help="LoRA alpha."),
+    batch_size: int = typer.Option(
+        _DEFAULTS["batch_size"], "--batch-size", min=1, help="Sequences per micro-batch."
+    ),
+    grad_accum: int = typer.Option(
+        _DEFAULTS["grad_accum"], "--grad-accum", min=1, help="Micro-batches per step."
+    ),
+    max_length: int = typer.Option(
+        _DEFAULTS["max_length"], "--max-length", min=16, help="Tokens per sequence."
+    ),
     resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue from checkpoints."),
     merge: bool = typer.Option(False, "--merge", help="Also save a merged model to OUT/merged."),
-    seed: int = typer.Option(0, "--seed", help="Seed: same seed, same adapter (on CPU)."),
+    seed: int = typer.Option(
+        _DEFAULTS["seed"], "--seed", help="Seed: same seed, same adapter (on CPU)."
+    ),
     n: int = typer.Option(180, "--n", min=4, help="Vignettes to make if SOURCE is a disease."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
@@ -57,7 +72,6 @@ def train_command(
     from accelerate import PartialState
     from rich.console import Console
 
-    from raresupport.train.config import TrainConfig
     from raresupport.train.lora import SUMMARY_FILE, train_lora
 
     config = TrainConfig(
