@@ -15,7 +15,8 @@ from raresupport.data import load_benchmark, load_vignettes
 from raresupport.generate import get_generator
 from raresupport.generate.dataset import generate_dataset
 from raresupport.generate.validate import jaccard, key_longest_fraction, shingles
-from tests.helpers.specs import write_disease
+from raresupport.generate.grounded import TOPIC_TASK
+from tests.helpers.specs import minimal_spec, write_disease
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +87,33 @@ def test_second_disease_generates(tmp_path: Path) -> None:
     items = _all(tmp_path / "out")
     assert m.counts["accepted"] == 30 == len(items)
     assert all("hyperhidrosis" not in v.case.lower() for v in items)
+
+
+def test_fact_recall_asks_every_key_before_repeating(tmp_path: Path) -> None:
+    """Every ``Fact.keys`` span becomes a blanked question whose answer is that span."""
+    spec = minimal_spec()
+    keys = {"f.def": ["striped plaques"], "f.dx": ["3 months", "onset before 30"],
+            "f.sec1": ["lithium"], "f.sec2": ["thyroid disease"], "f.sec3": ["travel abroad"],
+            "f.tx1": ["Striping cream"], "f.tx2": ["light therapy"], "f.tx4": ["scarring"],
+            "f.cn1": ["social embarrassment"], "f.cn2": ["low mood"]}
+    for fact in spec["facts"]:
+        words = keys.get(fact["id"], [])
+        fact["statement"] = f"In zebra syndrome, {' and '.join(words) or 'nothing'} matters."
+        fact["keys"] = words
+    d = load_disease(write_disease(tmp_path / "zebra", spec))
+    result = get_generator("grounded").generate(d, 120, ["diagnosis", "treatment", "counseling"], 0)
+    recall = [v for v in result.vignettes if "____" in v.question]
+    asked = {(v.fact_ids[0], v.options[v.answer]) for v in recall}
+    assert asked == {(fid, k) for fid, ks in keys.items() for k in ks}
+    for v in recall:
+        statement = d.spec.fact(v.fact_ids[0]).statement
+        key = v.options[v.answer]
+        assert key not in v.question and v.question.count("____") == 1
+        assert all(o not in statement for L, o in v.options.items() if L != v.answer)
+        assert v.task == TOPIC_TASK[d.spec.fact(v.fact_ids[0]).topic]
+
+
+def test_hyperhidrosis_facts_all_have_keys() -> None:
+    """The shipped spec keys every fact, so offline data trains every fact."""
+    facts = load_disease("hyperhidrosis").spec.facts
+    assert all(1 <= len(f.keys) <= 3 for f in facts)

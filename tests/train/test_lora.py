@@ -332,3 +332,5 @@ def test_top_layers_adapts_only_the_last_layers(tiny_model_dir: Path, tmp_path: 
     train_lora(str(tiny_model_dir), demo_vignettes(2), tmp_path, cfg, progress=False)
     keys = list(_adapter(tmp_path))
     assert keys and all(".layers.1." in k for k in keys)
+    # the default "all-linear" reaches the MLP too, spelled out because of the layer subset
+    assert any(".mlp." in k for k in keys) and any(".self_attn." in k for k in keys)

@@ -144,7 +144,9 @@ def _site_phrase(rng: random.Random, sites: Sequence[str]) -> str:
 
 def _pick_near(rng: random.Random, key: str, pool: Sequence[str], k: int = 3) -> list[str] | None:
     """Distractors close in length to the key, usually one longer, so length never tells."""
-    cands = sorted({p for p in pool if p.strip().lower() != key.strip().lower()})
+    unique = {p.strip().lower(): p for p in sorted(pool, reverse=True)}
+    unique.pop(key.strip().lower(), None)
+    cands = sorted(unique.values())
     if len(cands) < k:
         return None
     cands.sort(key=lambda p: (abs(len(p) - len(key)), rng.random()))
@@ -489,6 +491,79 @@ def _counseling_case(rng: random.Random, spec: DiseaseSpec) -> Draft | None:
     }
 
 
+# ---------------------------------------------------------------- fact recall
+
+#: Which task a fact's topic is asked under.
+TOPIC_TASK: dict[str, Task] = {
+    "definition": "diagnosis", "epidemiology": "diagnosis", "pathophysiology": "diagnosis",
+    "diagnosis": "diagnosis", "severity": "diagnosis", "secondary": "diagnosis",
+    "red_flag": "diagnosis", "differential": "diagnosis", "treatment": "treatment",
+    "adverse_effect": "treatment", "counseling": "counseling", "prognosis": "counseling",
+}
+_BLANK = "____"
+_RECALL_FRAMES = [
+    "{p} with {d} of the {s} asks what is known about the condition.",
+    "{p} has {d} of the {s} and wants to understand the evidence.",
+    "{p} is seen in clinic for {d} of the {s}; the clinician explains the condition.",
+    "A clinician checks a leaflet for {p_lc} with {d} of the {s}.",
+    "A resident reviewing {d} guidance before clinic thinks of {p_lc} with {s} sweating.",
+    "{p} with {d} of the {s} reads about it before an appointment.",
+]
+_RECALL_QUESTIONS = [
+    "Complete the statement: {s}",
+    "Which option fills the blank? {s}",
+    "{s} What belongs in the blank?",
+    "According to current guidance, what completes this statement? {s}",
+    "Which answer is correct? {s}",
+]
+
+
+class _FactRecall:
+    """Fill-in-the-blank items over every ``Fact.keys`` span of one task's facts, in rotation.
+
+    The structured builders reach only the facts that criteria, causes or treatments cite; this
+    one makes sure every keyed fact is trained, each key asked in turn before any repeats.
+    """
+
+    def __init__(self, spec: DiseaseSpec, task: Task) -> None:
+        facts = [f for f in spec.facts if f.keys and TOPIC_TASK.get(f.topic) == task]
+        self.pairs = [(f, k) for f in facts for k in f.keys]
+        self.task_keys = [k for f in facts for k in f.keys]
+        self.all_keys = [k for f in spec.facts for k in f.keys]
+        self.queue: list = []
+
+    def __bool__(self) -> bool:
+        return bool(self.pairs)
+
+    def __call__(self, rng: random.Random, spec: DiseaseSpec) -> Draft | None:
+        if not self.queue:
+            self.queue = rng.sample(self.pairs, len(self.pairs))
+        fact, key = self.queue.pop()
+        blanked = fact.statement.replace(key, _BLANK, 1)
+        same_topic = [k for f in spec.facts if f.topic == fact.topic and f.id != fact.id
+                      for k in f.keys]
+        distractors = None
+        pool: list[str] = []
+        for wider in (same_topic, self.task_keys, self.all_keys):  # nearest kind first
+            pool += [k for k in wider if k not in fact.statement and k not in pool]
+            distractors = distractors or _pick_near(rng, key, pool)
+        if distractors is None:
+            return None
+        patient = _patient(rng, spec)
+        case = rng.choice(_RECALL_FRAMES).format(
+            p=patient, p_lc=_lc(patient), d=spec.name.lower(),
+            s=rng.choice(spec.sites) if spec.sites else "skin",
+        )
+        return {
+            "case": case,
+            "question": rng.choice(_RECALL_QUESTIONS).format(s=blanked),
+            "key": key,
+            "distractors": distractors,
+            "rationale": f"The blank is: {key}",
+            "fact_ids": [fact.id],
+        }
+
+
 def _task_builders(spec: DiseaseSpec, task: Task) -> list[Callable]:
     table: dict[str, list[Callable]] = {
         "diagnosis": [
@@ -501,4 +576,7 @@ def _task_builders(spec: DiseaseSpec, task: Task) -> list[Callable]:
         ],
         "counseling": [_counseling_case],
     }
-    return table.get(task, [])
+    builders = table.get(task, [])
+    recall = _FactRecall(spec, task)
+    # As many recall draws as structured ones, so keyed facts get as much training as structures.
+    return builders + [recall] * len(builders) if recall else builders

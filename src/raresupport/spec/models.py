@@ -48,6 +48,21 @@ class Fact(_Model):
     statement: str = Field(min_length=10)
     topic: Topic
     sources: list[str] = Field(min_length=1)
+    keys: list[str] = Field(
+        default_factory=list,
+        description="Spans of the statement a question can ask for (exact substrings). Offline "
+        "generation blanks each one out to make fact-recall items, so every fact is trained, "
+        "not only those the structured sections reach.",
+    )
+
+    @model_validator(mode="after")
+    def _keys_in_statement(self) -> Fact:
+        for j, key in enumerate(self.keys):
+            if not key.strip():
+                raise ValueError(f"keys[{j}]: empty key")
+            if key not in self.statement:
+                raise ValueError(f"keys[{j}]: {key!r} is not part of the statement")
+        return self
 
 
 class _Grounded(_Model):

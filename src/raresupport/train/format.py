@@ -20,6 +20,7 @@ from raresupport.chat import (
     render_conversation,
     render_prompt,
 )
+from raresupport.data.benchmark import MCQItem
 from raresupport.data.vignette import Vignette
 
 IGNORE_INDEX = -100
@@ -93,13 +94,28 @@ def encode_item(
     system_prompt: str | None = None,
 ) -> Example:
     """One vignette in one prompt style, rendered with the shared chat formatting."""
-    item = vignette.to_mcq()
+    rationale = vignette.rationale if include_rationale else ""
+    return encode_mcq(
+        tokenizer, vignette.to_mcq(), style, max_length=max_length, rationale=rationale,
+        system_prompt=system_prompt,
+    )  # fmt: skip
+
+
+def encode_mcq(
+    tokenizer: Any,
+    item: MCQItem,
+    style: PromptStyle,
+    *,
+    max_length: int,
+    rationale: str = "",
+    system_prompt: str | None = None,
+) -> Example:
+    """One multiple-choice item in one prompt style (vignettes and replay items alike)."""
     messages = mcq_messages(item, style, system_prompt)
-    answer = answer_text(item, style, vignette.rationale if include_rationale else "")
     prompt = render_prompt(tokenizer, messages)
-    full = render_conversation(tokenizer, messages, answer)
+    full = render_conversation(tokenizer, messages, answer_text(item, style, rationale))
     ids, labels = encode(tokenizer, prompt, full, max_length)
-    return Example(ids, labels, source_id=vignette.id, style=style)
+    return Example(ids, labels, source_id=item.id, style=style)
 
 
 def build_examples(

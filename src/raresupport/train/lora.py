@@ -256,6 +256,19 @@ def _top_layers(base: nn.Module, top: int | None) -> list[int] | None:
     return list(range(n - top, n))
 
 
+def _target_modules(base: nn.Module, config: TrainConfig) -> str | list[str]:
+    """Module names to adapt. peft refuses "all-linear" together with a layer subset, so with
+    ``top_layers`` it is spelled out as the names of every linear layer except the LM head."""
+    targets = config.target_modules
+    if not isinstance(targets, str):
+        return list(targets)
+    if targets != "all-linear" or config.top_layers is None:
+        return targets
+    head = base.get_output_embeddings()
+    return sorted({name.rsplit(".", 1)[-1] for name, m in base.named_modules()
+                   if isinstance(m, nn.Linear) and m is not head})  # fmt: skip
+
+
 def _wrap_lora(base: nn.Module, config: TrainConfig) -> nn.Module:
     from peft import LoraConfig, TaskType, get_peft_model
 
@@ -264,7 +277,7 @@ def _wrap_lora(base: nn.Module, config: TrainConfig) -> nn.Module:
         r=config.r,
         lora_alpha=config.alpha,
         lora_dropout=config.dropout,
-        target_modules=list(config.target_modules),
+        target_modules=_target_modules(base, config),
         bias="none",
         layers_to_transform=_top_layers(base, config.top_layers),
     )
@@ -624,6 +637,28 @@ def _prepare_examples(tokenizer: Any, vignettes: list[Vignette], cfg: TrainConfi
     return examples
 
 
+def _replay_examples(base: Any, tokenizer: Any, out: Path, cfg: TrainConfig, n: int) -> list:
+    """Self-replay examples (see ``train/replay.py``), made by the main process before LoRA."""
+    from accelerate import PartialState
+
+    from raresupport.train.format import encode_mcq
+    from raresupport.train.replay import REPLAY_FILE, load_or_make_replay, make_replay, replay_items
+
+    with PartialState().main_process_first():
+        pairs = load_or_make_replay(
+            out / REPLAY_FILE,
+            lambda: make_replay(base, tokenizer, n, system_prompt=cfg.system_prompt, seed=cfg.seed),
+        )
+    examples = []
+    for item in replay_items(pairs):
+        try:
+            examples.append(encode_mcq(tokenizer, item, "cloze", max_length=cfg.max_length,
+                                       system_prompt=cfg.system_prompt))
+        except ValueError as exc:
+            log.warning("skipped replay example: %s", exc)
+    return examples
+
+
 def _finish(
     run: _Run, tokenizer: Any, model_name: str, state: TrainState, resumed: int | None, wall: float
 ) -> None:
@@ -681,6 +716,8 @@ def _setup(model: str, data: Any, out: Path, cfg: TrainConfig) -> tuple[_Run, An
     vignettes = read_training_data(data)
     base, tokenizer = _load_base(model, cfg, str(accelerator.device))
     examples = _prepare_examples(tokenizer, vignettes, cfg)
+    if cfg.replay > 0:
+        examples += _replay_examples(base, tokenizer, out, cfg, round(cfg.replay * len(vignettes)))
     peft_model = _wrap_lora(base, cfg)
     world = accelerator.num_processes
     steps_per_epoch = len(step_plan([len(e) for e in examples], cfg, 0, world, 0))
