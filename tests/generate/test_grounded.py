@@ -14,8 +14,8 @@ from raresupport.cli import app
 from raresupport.data import load_benchmark, load_vignettes
 from raresupport.generate import get_generator
 from raresupport.generate.dataset import generate_dataset
-from raresupport.generate.validate import jaccard, key_longest_fraction, shingles
 from raresupport.generate.grounded import TOPIC_TASK
+from raresupport.generate.validate import jaccard, key_longest_fraction, shingles
 from tests.helpers.specs import minimal_spec, write_disease
 
 

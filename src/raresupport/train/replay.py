@@ -44,9 +44,10 @@ def _generate(
     try:
         enc = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
         enc = {k: v.to(model.device) for k, v in enc.items()}
+        sampling = {"do_sample": True, "temperature": 0.9, "top_p": 0.95} if sample else {
+            "do_sample": False, "temperature": None, "top_p": None}
         out = model.generate(
-            **enc, max_new_tokens=max_new_tokens, min_new_tokens=2, do_sample=sample, temperature=0.9 if sample
-            else None, top_p=0.95 if sample else None, top_k=None,
+            **enc, **sampling, max_new_tokens=max_new_tokens, min_new_tokens=2, top_k=None,
             pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
         )  # fmt: skip
     finally:
@@ -68,7 +69,7 @@ def make_replay(
     model.eval()
     pairs: list[dict[str, str]] = []
     try:
-        for attempt in range(3):  # a few empty or runaway questions are dropped and redrawn
+        for _ in range(3):  # a few empty or runaway questions are dropped and redrawn
             need = n - len(pairs)
             if need <= 0:
                 break
@@ -94,8 +95,8 @@ def make_replay(
 
 
 def _item(question: str, answer: str) -> MCQItem:
-    return MCQItem(id="replay", task=REPLAY_TASK, question=question, options={"A": answer, "B": "-"},
-                   answer="A")  # fmt: skip
+    options = {"A": answer, "B": "-"}  # cloze prompts never show options; A is the answer
+    return MCQItem(id="replay", task=REPLAY_TASK, question=question, options=options, answer="A")
 
 
 def replay_items(pairs: list[dict[str, str]]) -> list[MCQItem]:
