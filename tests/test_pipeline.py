@@ -50,3 +50,28 @@ def test_resume_under_another_config_is_refused(tiny_model_dir: Path, tmp_path: 
     with pytest.raises(RunFolderError, match="differs in: train"):
         run_pipeline(_config(tiny_model_dir, lr=0.5), out, log=lambda m: None)
     assert not (out / "data").exists()
+
+
+def test_cli_keeps_the_config_file_and_the_run_defaults(tiny_model_dir: Path, tmp_path: Path):
+    """Flags override the file only when given; a partial train section keeps the run defaults."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from raresupport.cli import app
+    from raresupport.config import RUN_TRAIN_DEFAULTS
+
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "generate": {"n": 24}, "train": {"max_steps": 1, "batch_size": 4, "max_length": 256},
+        "evaluate": {"batch_size": 16, "headline": "letter"},
+    }))  # fmt: skip
+    res = CliRunner().invoke(app, [
+        "run", "hyperhidrosis", "--model", str(tiny_model_dir), "--config", str(cfg),
+        "--lr", "0.01", "--out", str(tmp_path / "run"),
+    ])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    saved = json.loads((tmp_path / "run" / "run_config.json").read_text())
+    assert saved["generate"]["n"] == 24 and saved["evaluate"]["headline"] == "letter"
+    assert saved["train"]["lr"] == 0.01 and saved["train"]["max_steps"] == 1
+    assert saved["train"]["top_layers"] == RUN_TRAIN_DEFAULTS["top_layers"]
+    assert tuple(saved["train"]["styles"]) == tuple(RUN_TRAIN_DEFAULTS["styles"])

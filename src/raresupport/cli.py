@@ -170,12 +170,17 @@ def run_command(
     model: str = typer.Option(
         "smollm2-135m", "--model", help="Base model: HF id, local folder or smollm2-135m."
     ),
-    n: int = typer.Option(180, "--n", min=4, help="Synthetic vignettes to generate."),
-    seed: int = typer.Option(0, "--seed", help="Seed for generation and training."),
+    n: int | None = typer.Option(
+        None, "--n", min=4, help="Synthetic vignettes to generate [default: 1500]."
+    ),
+    seed: int | None = typer.Option(
+        None, "--seed", help="Seed for generation and training [default: 0]."
+    ),
     epochs: float | None = typer.Option(None, "--epochs", help="Training epochs."),
     lr: float | None = typer.Option(None, "--lr", help="Learning rate."),
-    headline: str = typer.Option(
-        "loglik", "--headline", help="Method each model is judged by (fixed before scoring)."
+    headline: str | None = typer.Option(
+        None, "--headline",
+        help="Method each model is judged by, fixed before scoring [default: loglik].",
     ),
     teacher: str | None = typer.Option(None, "--teacher", help="'openai' to use a teacher LLM."),
     teacher_model: str | None = typer.Option(None, "--teacher-model", help="Teacher model."),
@@ -197,18 +202,18 @@ def run_command(
             data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise SpecError(f"{config}: cannot read run config ({exc})") from None
+    # flags override the file only when given; otherwise the file, then RunConfig's defaults
     data.update(disease=disease, model=model)
-    data.setdefault("generate", {}).update(n=n, seed=seed)
-    if teacher:
-        data["generate"]["teacher"] = {"model": teacher_model or "gpt-4o-mini",
-                                       "base_url": base_url}
+    gen = data.setdefault("generate", {})
     train = data.setdefault("train", {})
-    train.setdefault("seed", seed)
-    if epochs is not None:
-        train["epochs"] = epochs
-    if lr is not None:
-        train["lr"] = lr
-    data.setdefault("evaluate", {})["headline"] = headline
+    if teacher:
+        gen["teacher"] = {"model": teacher_model or "gpt-4o-mini", "base_url": base_url}
+    for section, key, value in (
+        (gen, "n", n), (gen, "seed", seed), (train, "seed", seed), (train, "epochs", epochs),
+        (train, "lr", lr), (data.setdefault("evaluate", {}), "headline", headline),
+    ):
+        if value is not None:
+            section[key] = value
     cfg = _validated(RunConfig, data, str(config or "--options"))
     paths = run_pipeline(cfg, out, log=lambda m: console.print(m, highlight=False))
     console.print(f"[green]report[/] {paths['html']}")
