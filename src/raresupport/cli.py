@@ -171,7 +171,7 @@ def run_command(
         "smollm2-135m", "--model", help="Base model: HF id, local folder or smollm2-135m."
     ),
     n: int | None = typer.Option(
-        None, "--n", min=4, help="Synthetic vignettes to generate [default: 1500]."
+        None, "--n", min=4, help="Synthetic vignettes to generate [default: 1200]."
     ),
     seed: int | None = typer.Option(
         None, "--seed", help="Seed for generation and training [default: 0]."

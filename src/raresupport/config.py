@@ -20,7 +20,7 @@ Method = Literal["letter", "loglik"]
 #: 2 CPU cores (docs/training.md has the table). Many varied items seen twice beat few items
 #: seen five times on held-out items and on the out-of-domain control; LoRA on the top 8 layers
 #: only keeps the run within a CPU budget.
-RUN_TRAIN_DEFAULTS: dict[str, Any] = {"top_layers": 8, "epochs": 2, "styles": ("cloze",)}
+RUN_TRAIN_DEFAULTS: dict[str, Any] = {"top_layers": 8, "epochs": 2.5, "styles": ("cloze",)}
 
 
 class GenerateConfig(BaseModel):
@@ -28,7 +28,7 @@ class GenerateConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    n: int = Field(1500, ge=4)
+    n: int = Field(1200, ge=4)
     seed: int = 0
     teacher: TeacherConfig | None = None
     avoid: list[Path] = Field(default_factory=list)
