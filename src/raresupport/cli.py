@@ -83,11 +83,16 @@ def _count_lines(path: Path) -> int:
 @spec_app.command("validate")
 @friendly
 def spec_validate(
-    path: Path = typer.Argument(..., help="spec.yaml, or a disease folder holding one."),
+    path: Path = typer.Argument(
+        ..., help="spec.yaml, a disease folder holding one, or a registered disease id."
+    ),
 ) -> None:
     """Validate a disease spec; print the file and field path of the first problem."""
+    from raresupport.diseases import load_disease
     from raresupport.spec import load_spec
 
+    if not path.exists() and path.suffix != ".yaml":  # a registered id such as hyperhidrosis
+        path = load_disease(str(path)).root
     spec_file = path / "spec.yaml" if path.is_dir() else path
     spec = load_spec(spec_file)
     console.print(
