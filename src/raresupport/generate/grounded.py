@@ -528,7 +528,7 @@ class _FactRecall:
     def __init__(self, spec: DiseaseSpec, task: Task) -> None:
         facts = [f for f in spec.facts if f.keys and TOPIC_TASK.get(f.topic) == task]
         self.pairs = [(f, k) for f in facts for k in f.keys]
-        self.task_keys = [k for f in facts for k in f.keys]
+        self.task_keys = [k for _, k in self.pairs]
         self.all_keys = [k for f in spec.facts for k in f.keys]
         self.queue: list = []
 
