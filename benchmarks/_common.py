@@ -39,15 +39,18 @@ def cpu_model() -> str:
     return "unknown CPU"
 
 
-def matmul_peak_gflops(size: int = 1024, seconds: float = 1.0) -> float:
-    """Best fp32 GFLOP/s of square matmuls of ``size`` over about ``seconds`` (current threads).
+def matmul_peak_gflops(dtype: str = "float32", size: int = 1024, seconds: float = 1.0) -> float:
+    """Best GFLOP/s of square ``dtype`` matmuls of ``size`` over about ``seconds`` (current
+    threads).
 
     A measured ceiling, not the vendor's peak: achieved/peak then reads the same on a fast and a
-    slow machine.
+    slow machine. Training under bf16 autocast is held against the bf16 peak (AMX or
+    AVX512-BF16 make it several times the fp32 one), everything else against fp32.
     """
     import torch
 
-    a, b = torch.randn(size, size), torch.randn(size, size)
+    kind = getattr(torch, dtype)
+    a, b = torch.randn(size, size, dtype=kind), torch.randn(size, size, dtype=kind)
     torch.mm(a, b)  # warm-up
     best, deadline = 0.0, time.perf_counter() + seconds
     while time.perf_counter() < deadline:
@@ -57,23 +60,37 @@ def matmul_peak_gflops(size: int = 1024, seconds: float = 1.0) -> float:
     return best
 
 
-def machine_line(threads: int) -> tuple[str, float]:
-    """One line describing the machine and its measured peak; also returns the peak (GFLOP/s)."""
-    peak = matmul_peak_gflops()
+def machine_line(threads: int) -> tuple[str, dict[str, float]]:
+    """One line describing the machine and its measured peaks; also returns them (GFLOP/s by
+    ``"fp32"`` / ``"bf16"``)."""
+    peak = {"fp32": matmul_peak_gflops("float32"), "bf16": matmul_peak_gflops("bfloat16")}
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     flags = ",".join(cpu_flags()) or "-"
     line = (f"machine: {cpu_model()}, {os.cpu_count()} cores, flags {flags}, "
-            f"torch threads {threads}, load {load}; measured fp32 matmul peak {peak:.1f} GFLOP/s")
+            f"torch threads {threads}, load {load}; measured matmul peak fp32 {peak['fp32']:.1f}, "
+            f"bf16 {peak['bf16']:.1f} GFLOP/s")
     return line, peak
 
 
-def train_gflop(params: int, tokens: int) -> float:
-    """Model FLOPs of training on ``tokens`` tokens: 6 x params x tokens (the PaLM MFU convention).
+def train_gflop(params: int, tokens: int, backward_share: float = 1.0) -> float:
+    """FLOPs of LoRA training on ``tokens`` tokens: 2PT forward + 2PT x ``backward_share``.
 
-    LoRA skips the frozen weights' gradients, so the work actually done is nearer 4x; quoting the
-    conventional 6x keeps the share comparable with published MFU figures.
+    Frozen weights get no gradient, so the backward pass costs only the activation gradients
+    (2PT), and only down to the lowest adapted layer: ``backward_share`` = adapted layers / all
+    layers (``top_layers``). LoRA's own weight gradients are negligible at r=16. Full fine-tuning
+    would be the usual 6PT; we count what LoRA needs, not that.
     """
-    return 6 * params * tokens / 1e9
+    return 2 * params * tokens * (1 + backward_share) / 1e9
+
+
+def backward_share(model: str | Path, top_layers: int | None) -> float:
+    """Adapted share of the decoder layers (1.0 when every layer is adapted)."""
+    from transformers import AutoConfig
+
+    from raresupport.models.load import resolve_model
+
+    layers = AutoConfig.from_pretrained(resolve_model(str(model))).num_hidden_layers
+    return 1.0 if top_layers is None else min(top_layers, layers) / layers
 
 
 def score_gflop(params: int, tokens: int) -> float:
@@ -81,10 +98,12 @@ def score_gflop(params: int, tokens: int) -> float:
     return 2 * params * tokens / 1e9
 
 
-def share(gflop: float, seconds: float, peak: float) -> str:
-    """``"12.3 GFLOP/s = 4.5 % of peak"`` for work of ``gflop`` done in ``seconds``."""
+def share(gflop: float, seconds: float, peak: dict[str, float], precision: str = "fp32") -> str:
+    """``"12.3 GFLOP/s = 4.5 % of measured bf16 peak"`` for ``gflop`` of work in ``seconds``
+    (``precision``: "fp32", or "bf16"/"fp16" for a run under mixed precision)."""
+    key = "bf16" if precision in ("bf16", "fp16") else "fp32"
     rate = gflop / seconds if seconds > 0 else float("nan")
-    return f"{rate:.1f} GFLOP/s = {100 * rate / peak:.1f} % of measured peak"
+    return f"{rate:.1f} GFLOP/s = {100 * rate / peak[key]:.1f} % of measured {key} peak"
 
 
 def param_count(model_dir: str | Path) -> int:

@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from _common import machine_line, param_count, share, smoke_model, train_gflop
+from _common import (
+    backward_share,
+    machine_line,
+    param_count,
+    share,
+    smoke_model,
+    train_gflop,
+)
 
 from raresupport.config import RunConfig
 from raresupport.train.demo import demo_vignettes
@@ -86,6 +93,7 @@ def main(argv: list[str] | None = None) -> None:
         update |= {k: v for k, v in (("lr", args.lr), ("dropout", args.dropout)) if v is not None}
         cfg = run_train.model_copy(update=update)
         s = bench(args.model, args.n, cfg)
+        work = train_gflop(params, s["tokens"], backward_share(args.model, cfg.top_layers))
         print(
             f"{args.model} answer_only_head={head_only} batch={args.batch_size} "
             f"max_length={args.max_length} steps={s['steps']} {s['mixed_precision']}: "
@@ -96,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{s['tokens'] / s['steps']:.0f} tokens/step, "
             f"wall incl. load {s['wall_seconds_incl_load']:.1f} s, "
             f"peak RSS {_peak_rss_mib():.0f} MiB; "
-            f"{share(train_gflop(params, s['tokens']), s['tokens'] / s['tokens_per_s'], peak)}",
+            f"{share(work, s['tokens'] / s['tokens_per_s'], peak, s['mixed_precision'])}",
             flush=True,
         )
 

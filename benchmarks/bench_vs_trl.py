@@ -30,7 +30,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import machine_line, param_count, share, smoke_model, train_gflop
+from _common import (
+    backward_share,
+    machine_line,
+    param_count,
+    share,
+    smoke_model,
+    train_gflop,
+)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -367,8 +374,11 @@ def report(ours: dict[str, Any], trl: dict[str, Any], args: argparse.Namespace) 
               f"held-out loss {heldout[k]:.4f} ({by_style(r['heldout_loss'])})  "
               f"train loss (mean last 10) {final[k]:.4f}  "
               f"wall incl. load {r['wall_seconds_incl_load']:.0f} s")  # fmt: skip
-        gflop = train_gflop(args.params, r["tokens"])
-        print(f"        {share(gflop, r['seconds'], args.peak)} (6 x params x tokens)")
+        gflop = train_gflop(args.params, r["tokens"], backward_share(args.model, cfg.top_layers))
+        prec = r["mixed_precision"]
+        print(f"        wall: {share(gflop, r['seconds'], args.peak, prec)}; per CPU-s: "
+              f"{share(gflop, r['cpu_seconds'], args.peak, prec)} "
+              f"(2PT forward + 2PT x adapted share backward)")
     verdict = {True: "met", False: "MISSED"}
     print(f"ratio tokens/s ours/TRL {speed:.2f}x wall, {speed_cpu:.2f}x CPU "
           f"(goal >= 1.3x: {verdict[speed >= 1.3]}); "
