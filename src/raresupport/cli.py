@@ -77,7 +77,9 @@ def diseases_command() -> None:
 
 
 def _count_lines(path: Path) -> int:
-    return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    from raresupport.data.jsonl import iter_jsonl
+
+    return sum(1 for _ in iter_jsonl(path, RareSupportError, "benchmark"))
 
 
 @spec_app.command("validate")
@@ -207,14 +209,15 @@ def run_command(
     import yaml
 
     from raresupport.config import RunConfig
+    from raresupport.data.jsonl import read_text
     from raresupport.errors import SpecError
     from raresupport.pipeline import run_pipeline
 
     data: dict[str, Any] = {}
     if config is not None:
         try:
-            data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
+            data = yaml.safe_load(read_text(config, SpecError, "run config")) or {}
+        except yaml.YAMLError as exc:
             raise SpecError(f"{config}: cannot read run config ({exc})") from None
     # flags override the file only when given; otherwise the file, then RunConfig's defaults
     data.update(disease=disease, model=model)

@@ -17,7 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from raresupport.data.benchmark import MCQItem, load_benchmark, write_jsonl
+from raresupport.data.benchmark import MCQItem, load_benchmark
+from raresupport.data.jsonl import write_jsonl, write_text
 from raresupport.data.vignette import TASKS, Task, Vignette
 from raresupport.errors import GenerationError
 from raresupport.generate.base import GenerationResult, Generator, Reject
@@ -179,9 +180,7 @@ def generate_dataset(
         key_longest_fraction=round(key_longest_fraction(final), 4),
         avoid=[str(p) for p in avoid_paths],
     )
-    (out / "manifest.json").write_text(
-        json.dumps(manifest.model_dump(mode="json"), indent=2), encoding="utf-8"
-    )
+    write_text(out / "manifest.json", json.dumps(manifest.model_dump(mode="json"), indent=2))
     return manifest
 
 
