@@ -139,6 +139,7 @@ class Stats:
     faults: Counter = field(default_factory=Counter)
     faults_by_hash: Counter = field(default_factory=Counter)
     format_rejections: int = 0
+    max_tokens: Counter = field(default_factory=Counter)
     auth_ok: int = 0
     auth_bad: int = 0
 
@@ -149,6 +150,7 @@ class Stats:
             "faults": dict(self.faults),
             "injected": sum(self.faults.values()),
             "format_rejections": self.format_rejections,
+            "max_tokens": dict(self.max_tokens),
             "auth_ok": self.auth_ok,
             "auth_bad": self.auth_bad,
         }
@@ -234,6 +236,7 @@ class ChatServer:
             s = self.stats
             s.requests += 1
             s.by_hash[digest] += 1
+            s.max_tokens[body.get("max_tokens", body.get("max_completion_tokens"))] += 1
             if cfg.expected_api_key is not None:
                 ok = auth == f"Bearer {cfg.expected_api_key}"
                 s.auth_ok += ok
