@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from raresupport.evaluate.cells import four_cell_sections, four_cells
 from raresupport.evaluate.metrics import mcnemar_test
 from raresupport.evaluate.runner import write_metrics
 
@@ -244,7 +245,7 @@ def _best_sentence(comp: Mapping[str, Any], labels: tuple[str, str]) -> str:
     )
 
 
-def _sections(baseline, tuned, comparison, headline, labels):
+def _sections(baseline, tuned, comparison, headline, labels, cells_summary=None):
     """Report content as (kind, payload) blocks, rendered to Markdown or HTML."""
     yield (
         "p",
@@ -255,6 +256,9 @@ def _sections(baseline, tuned, comparison, headline, labels):
             f"items (b = right only for {labels[0]}, c = right only for {labels[1]})."
         ),
     )
+    yield from four_cell_sections(cells_summary or {})
+    if cells_summary:
+        yield "h2", "Without notes, method by method"
     for bench, comp in comparison.items():
         n = tuned["benchmarks"][bench].get("n", "?")
         yield "h2", f"{bench} (n = {n})"
@@ -333,21 +337,29 @@ def write_report(
     labels: tuple[str, str] = ("baseline", "tuned"),
     title: str = "raresupport evaluation: baseline vs tuned",
     extra: Mapping[str, Any] | None = None,
+    cells: Mapping[str, Any] | None = None,
 ) -> dict[str, Path]:
     """Write metrics.json, report.md, report.html and the PNG charts into ``out_dir``.
 
     ``*_metrics`` are :func:`evaluate_benchmarks` outputs; ``extra`` (model names, seeds, ...)
-    is stored in metrics.json as given. Returns the written paths by kind.
+    is stored in metrics.json as given. ``cells`` (``{"baseline+notes": metrics, "tuned+notes":
+    metrics}``, see :mod:`raresupport.evaluate.cells`) adds the four-cell table, with the
+    baseline and tuned metrics as the cells without notes. Returns the written paths by kind.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     comparison = compare(baseline_metrics, tuned_metrics, headline_method)
+    cells_summary = (
+        four_cells({"baseline": baseline_metrics, "tuned": tuned_metrics, **cells},
+                   headline_method) if cells else {}
+    )  # fmt: skip
     combined = {
         "headline_method": headline_method,
         "labels": list(labels),
         "comparison": comparison,
         "baseline": baseline_metrics,
         "tuned": tuned_metrics,
+        **({"four_cells": cells_summary, "with_notes": dict(cells)} if cells else {}),
         **({"extra": dict(extra)} if extra else {}),
     }
     paths = {"metrics": write_metrics(out / "metrics.json", combined)}
@@ -357,7 +369,8 @@ def write_report(
     paths["letters_chart"] = letters_chart(
         out / LETTERS_PNG, baseline_metrics, tuned_metrics, labels
     )
-    blocks = list(_sections(baseline_metrics, tuned_metrics, comparison, headline_method, labels))
+    blocks = list(_sections(baseline_metrics, tuned_metrics, comparison, headline_method, labels,
+                            cells_summary))  # fmt: skip
     paths["markdown"] = out / "report.md"
     paths["markdown"].write_text(_markdown(title, blocks), encoding="utf-8")
     paths["html"] = out / "report.html"
