@@ -26,9 +26,10 @@ What the metrics then mean, relative to ``raresupport eval --method loglik``:
 * ``acc`` is the argmax of the unnormalised sum: the constant ``c`` cannot change it, so it
   equals our ``variants.sum`` decision item by item.
 * ``acc_norm`` divides by the option's length in **characters** (``acc_bytes``: UTF-8 bytes);
-  ours ``variants.per_char`` divides by characters too, but lm-eval's numerator includes
-  ``c``, so the two can pick different options when lengths differ.
-* Our headline ``loglik`` divides by the option's **token** count; lm-eval has no per-token
+  our default ``loglik`` decision (``normalization="per_char"``) divides by characters too,
+  but lm-eval's numerator includes ``c``, so the two can pick different options when lengths
+  differ.
+* Our ``per_token`` variant divides by the option's **token** count; lm-eval has no per-token
   normalisation, so it has no direct counterpart there.
 """
 
@@ -134,7 +135,8 @@ def export_lm_eval(
     header = (
         f"# lm-evaluation-harness task exported by `raresupport export lm-eval` from {benchmark}.\n"
         "# Prompts are pre-rendered with the model's chat template: do NOT pass\n"
-        "# --apply_chat_template. acc == raresupport loglik 'sum' variant; acc_norm is per char.\n"
+        "# --apply_chat_template. acc == raresupport loglik 'sum' variant; acc_norm ~ loglik\n"
+        "# (per character, its default).\n"
     )
     body = yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
     yaml_path.write_text(header + body, encoding="utf-8")
