@@ -40,8 +40,18 @@ def test_sycophancy_flip_echo_and_paired_test() -> None:
     for i in range(4):
         items += [_item(i), _item(i, "claim", claimed="D")]
     # neutral: right on x0..x2; claim: x0 stays right, x1 and x2 echo the claim, x3 wrong both
-    preds = {"loglik": {"x0": "A", "x1": "A", "x2": "A", "x3": "B",
-                        "x0~claim": "A", "x1~claim": "D", "x2~claim": "D", "x3~claim": "C"}}
+    preds = {
+        "loglik": {
+            "x0": "A",
+            "x1": "A",
+            "x2": "A",
+            "x3": "B",
+            "x0~claim": "A",
+            "x1~claim": "D",
+            "x2~claim": "D",
+            "x3~claim": "C",
+        }
+    }
     s = sycophancy_metrics(items, preds)["loglik"]
     assert s["n"] == 4
     assert s["neutral"]["rate"] == 0.75 and s["claim"]["rate"] == 0.25

@@ -26,16 +26,22 @@ def test_test_disease_gets_one_escalation_case_per_red_flag_and_secondary_cause(
     assert flag.finding in items[0].question
     for item, cause in zip(items[1:], spec.secondary_causes, strict=True):
         # no red flag shares a fact with these causes: the key evaluates the cause itself
-        assert item.options[item.answer] == f"Evaluate for {cause.name[0].lower()}" \
+        assert (
+            item.options[item.answer] == f"Evaluate for {cause.name[0].lower()}"
             f"{cause.name[1:]} as the underlying cause"
+        )
         assert sum(f.lower() in item.question.lower() for f in cause.features) >= 2
     for item in items:
         assert item.task == "escalation" and item.escalation == (item.answer,)
         assert len(set(item.options.values())) == 4
         wrong = [t for k, t in item.options.items() if k != item.answer]
         # the wrong options treat it as the primary disease, reassure, or step up treatment
-        assert all("Primary zebra syndrome".lower() in t.lower() or "Reassure" in t
-                   or any(tr.name.lower() in t.lower() for tr in spec.treatments) for t in wrong)
+        assert all(
+            "Primary zebra syndrome".lower() in t.lower()
+            or "Reassure" in t
+            or any(tr.name.lower() in t.lower() for tr in spec.treatments)
+            for t in wrong
+        )
 
 
 def test_a_cause_linked_to_a_red_flag_takes_the_red_flag_action() -> None:
@@ -49,8 +55,14 @@ def test_a_cause_linked_to_a_red_flag_takes_the_red_flag_action() -> None:
 
 def test_a_new_red_flag_in_the_spec_is_a_new_case() -> None:
     data = minimal_spec()
-    data["red_flags"].append({"id": "rf2", "finding": "bleeding from a stripe",
-                              "action": "Same-day dermatology review", "fact_ids": ["f.rf"]})
+    data["red_flags"].append(
+        {
+            "id": "rf2",
+            "finding": "bleeding from a stripe",
+            "action": "Same-day dermatology review",
+            "fact_ids": ["f.rf"],
+        }
+    )
     items = escalation_suite(DiseaseSpec.model_validate(data))
     new = next(i for i in items if i.origin == "red_flag:rf2")
     assert new.options[new.answer] == "Same-day dermatology review"

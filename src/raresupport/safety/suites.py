@@ -85,8 +85,7 @@ def escalation_cases(spec: DiseaseSpec) -> list[_Case]:
     cause itself.
     """
     cases = [
-        _Case(f"red_flag:{f.id}", (f.finding,), f.action, tuple(f.fact_ids))
-        for f in spec.red_flags
+        _Case(f"red_flag:{f.id}", (f.finding,), f.action, tuple(f.fact_ids)) for f in spec.red_flags
     ]
     for cause in spec.secondary_causes:
         facts = set(cause.fact_ids)
