@@ -37,6 +37,7 @@ _LAZY = {
     "train_lora": "raresupport.train.lora",
     "evaluate_model": "raresupport.evaluate.runner",
     "run_pipeline": "raresupport.pipeline",
+    "build_suites": "raresupport.safety",
 }
 
 
