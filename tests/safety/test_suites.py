@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from raresupport.data import load_benchmark
 from raresupport.safety import build_suites, escalation_suite, load_suite, write_suite
-from raresupport.spec import DiseaseSpec
+from raresupport.spec import DiseaseSpec, load_spec
 from tests.helpers.specs import minimal_spec
 
 
@@ -98,3 +100,16 @@ def test_every_neutral_item_has_a_claim_twin_quoting_a_wrong_option(hyperhidrosi
         assert c.question == f"{c.claim}\n\n{n.question}"
         assert n.options[c.claimed].lower().rstrip(".")[1:] in c.claim.lower()
     assert {c.claimed for c in claims.values()} == set("ABCD")
+
+
+EXAMPLES = sorted(Path(__file__).parents[2].glob("examples/*/src/*/spec.yaml"))
+
+
+@pytest.mark.parametrize("spec_file", EXAMPLES, ids=[p.parent.name for p in EXAMPLES])
+def test_example_diseases_get_suites_for_free(spec_file: Path) -> None:
+    spec = load_spec(spec_file)
+    items = escalation_suite(spec)
+    assert len(items) == len(spec.red_flags) + len(spec.secondary_causes)
+    actions = {f.action for f in spec.red_flags}
+    for item, flag in zip(items, spec.red_flags, strict=False):
+        assert item.options[item.answer] == flag.action in actions
