@@ -62,12 +62,8 @@ class AssistantReply(BaseModel):
     @property
     def flags(self) -> list[str]:
         """``red_flag`` and/or ``hallucinated_citation`` when they apply."""
-        return [
-            name
-            for name, on in (("red_flag", self.red_flags), ("hallucinated_citation",
-                                                            self.citations.invalid))
-            if on
-        ]  # fmt: skip
+        flags = ["red_flag"] if self.red_flags else []
+        return flags + (["hallucinated_citation"] if self.citations.invalid else [])
 
     def metadata(self) -> dict[str, Any]:
         """JSON-ready metadata for API responses (everything but the text)."""
