@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from raresupport.generate.teacher import TeacherConfig
 from raresupport.retrieve.config import RetrievalConfig
+from raresupport.safety.config import SafetyConfig
 from raresupport.train.config import TrainConfig
 
 Method = Literal["letter", "loglik"]
@@ -69,6 +70,7 @@ class RunConfig(BaseModel):
     train: TrainConfig = Field(default_factory=lambda: TrainConfig(**RUN_TRAIN_DEFAULTS))
     evaluate: EvalConfig = Field(default_factory=EvalConfig)
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
+    safety: SafetyConfig = Field(default_factory=SafetyConfig)
 
     @field_validator("train", mode="before")
     @classmethod

@@ -80,6 +80,8 @@ def run_pipeline(
     from raresupport.evaluate.report import load_metrics, write_report
     from raresupport.generate import get_generator
     from raresupport.generate.dataset import generate_dataset, shortfall
+    from raresupport.safety.report import safety_blocks
+    from raresupport.safety.run import load_safety, safety_steps
     from raresupport.train.lora import train_lora
 
     out = Path(out_dir)
@@ -128,6 +130,7 @@ def run_pipeline(
     ]  # fmt: skip
     if config.retrieval.k <= 0:
         steps.pop(1)
+    steps += safety_steps(config, disease, out)
     for name, done, fn in steps:
         _step(name, done, fn, log, timings)
         timings_path.write_text(json.dumps(timings, indent=2), encoding="utf-8")
@@ -135,12 +138,14 @@ def run_pipeline(
     tuned = load_metrics(out / "eval" / "tuned" / "metrics.json")
     cells = {f"{side}+notes": load_metrics(out / "eval" / f"{side}+notes" / "metrics.json")
              for side in ("baseline", "tuned") if config.retrieval.k > 0}  # fmt: skip
+    safety = [load_safety(out / "eval" / label) for label in ("baseline", "tuned")]
     extra = {"disease": spec.id, "model": config.model, "timings_s": timings,
-             "dataset": json.loads((data_dir / "manifest.json").read_text())["counts"]}
+             "dataset": json.loads((data_dir / "manifest.json").read_text())["counts"],
+             "safety": dict(zip(("baseline", "tuned"), safety, strict=True))}
     if config.retrieval.k > 0:
         extra["retrieval"] = json.loads((raft_dir / "retrieval.json").read_text())
     return write_report(
         out, baseline, tuned, config.evaluate.headline,
         title=f"raresupport: {spec.name} — {config.model}, baseline vs LoRA-tuned",
-        extra=extra, cells=cells,
+        extra=extra, cells=cells, sections=safety_blocks(*safety),
     )  # fmt: skip

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -245,8 +245,12 @@ def _best_sentence(comp: Mapping[str, Any], labels: tuple[str, str]) -> str:
     )
 
 
-def _sections(baseline, tuned, comparison, headline, labels, cells_summary=None):
-    """Report content as (kind, payload) blocks, rendered to Markdown or HTML."""
+def _sections(baseline, tuned, comparison, headline, labels, cells_summary=None, more=()):
+    """Report content as (kind, payload) blocks, rendered to Markdown or HTML.
+
+    ``cells_summary``: the four-cell table (first); ``more``: further blocks (e.g. the safety
+    section) placed before the charts.
+    """
     yield (
         "p",
         (
@@ -271,6 +275,7 @@ def _sections(baseline, tuned, comparison, headline, labels, cells_summary=None)
         yield "h3", "Predicted letters"
         yield "table", (["model", "method", "distribution"],
                         _letter_rows(baseline, tuned, bench, labels))  # fmt: skip
+    yield from more
     yield "h2", "Charts"
     yield "img", (ACCURACY_PNG, f"Accuracy per task ({headline}), 95 % Wilson intervals")
     yield "img", (LETTERS_PNG, "Predicted-letter distribution vs answer key")
@@ -338,13 +343,16 @@ def write_report(
     title: str = "raresupport evaluation: baseline vs tuned",
     extra: Mapping[str, Any] | None = None,
     cells: Mapping[str, Any] | None = None,
+    sections: Iterable[tuple[str, Any]] = (),
 ) -> dict[str, Path]:
     """Write metrics.json, report.md, report.html and the PNG charts into ``out_dir``.
 
     ``*_metrics`` are :func:`evaluate_benchmarks` outputs; ``extra`` (model names, seeds, ...)
     is stored in metrics.json as given. ``cells`` (``{"baseline+notes": metrics, "tuned+notes":
     metrics}``, see :mod:`raresupport.evaluate.cells`) adds the four-cell table, with the
-    baseline and tuned metrics as the cells without notes. Returns the written paths by kind.
+    baseline and tuned metrics as the cells without notes; ``sections`` are extra report blocks
+    (``("h2", text)``, ``("p", text)``, ``("table", (head, rows))``) shown before the charts.
+    Returns the written paths by kind.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -370,7 +378,7 @@ def write_report(
         out / LETTERS_PNG, baseline_metrics, tuned_metrics, labels
     )
     blocks = list(_sections(baseline_metrics, tuned_metrics, comparison, headline_method, labels,
-                            cells_summary))  # fmt: skip
+                            cells_summary, sections))  # fmt: skip
     paths["markdown"] = out / "report.md"
     paths["markdown"].write_text(_markdown(title, blocks), encoding="utf-8")
     paths["html"] = out / "report.html"
