@@ -35,6 +35,11 @@ DRAFT = json.dumps({"case": "draft"})
         f"<thought>{DRAFT}</thought>{ITEM}",
         f"<scratchpad>{DRAFT}</scratchpad>\n```json\n{ITEM}\n```",
         f"<reflection>{MUSING}</reflection>{ITEM}",
+        f"[THINK]{MUSING} {DRAFT}[/THINK]\n{ITEM}",
+        f"<|begin_of_thought|>{DRAFT}<|end_of_thought|><|begin_of_solution|>{ITEM}"
+        "<|end_of_solution|>",
+        f"◁think▷{DRAFT}◁/think▷{ITEM}",
+        f"<think>{DRAFT}</think><answer>{ITEM}</answer>",
         f"<analysis>{MUSING}</analysis>{ITEM}",
         f'<think type="x">{MUSING}</think>{ITEM}',
         f"{MUSING} {DRAFT}\n</think>\n{ITEM}",  # template opened <think>: only the close shows
