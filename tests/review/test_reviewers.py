@@ -64,7 +64,8 @@ def test_terminal_reviewer_one_key_per_decision(tmp_path: Path, hyperhidrosis) -
 def test_terminal_reviewer_shows_markup_as_text(tmp_path: Path, hyperhidrosis) -> None:
     [item] = make_items(hyperhidrosis, 1)
     v = item.vignette
-    item = item.model_copy(update={"vignette": v.model_copy(update={"case": v.case + " [bold]x[/]"})})
+    marked = v.model_copy(update={"case": v.case + " [bold]x[/]"})
+    item = item.model_copy(update={"vignette": marked})
     out = io.StringIO()
     reviewer = get_reviewer("cli", getchar=lambda: "q", console=Console(file=out, width=300))
     store = ReviewStore(tmp_path / "s.sqlite")

@@ -82,10 +82,9 @@ def test_retraining_can_start_from_the_previous_adapter(tiny_model_dir: Path, tm
     """``init_adapter`` continues an adapter; without it a fresh LoRA starts (scratch)."""
     from safetensors.torch import load_file
 
+    from raresupport import load_disease
     from raresupport.generate import get_generator
     from raresupport.train.lora import train_lora
-
-    from raresupport import load_disease
 
     data = get_generator("grounded").generate(load_disease("hyperhidrosis"), 8,
                                               ("diagnosis",), 0).vignettes  # fmt: skip

@@ -131,7 +131,8 @@ class LLMReviewer:
             return self.decision(item, Verdict.model_validate(obj))
         except ValidationError as exc:
             first = exc.errors()[0]
-            raise ValueError(f"verdict.{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+            where = ".".join(map(str, first["loc"])) or "verdict"
+            raise ValueError(f"{where}: {first['msg']}") from None
 
     def ask(self, client: Any, cache: Any, messages: list[dict], item: ReviewItem) -> Decision:
         """One item: from the cache, else the endpoint with the teacher's retry rules.
