@@ -91,6 +91,7 @@ def agreement_command(
     from raresupport.review.models import RUBRIC
     from raresupport.review.store import ReviewStore
 
+    console = Console()  # made per call: honours COLUMNS
     path = folder / "review.sqlite" if folder.is_dir() else folder
     if not path.is_file():
         raise DataError(f"{path}: no review store here")
