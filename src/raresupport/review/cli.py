@@ -77,7 +77,7 @@ def loop_command(
     if reviewer_option:
         review["options"] = {**review.get("options", {}), **_options(reviewer_option)}
     cfg = _validated(LoopConfig, data, str(config or "--options"))
-    paths = run_loop(cfg, out, log=lambda m: console.print(m, highlight=False))
+    paths = run_loop(cfg, out, log=lambda m: console.print(m, highlight=False, markup=False))
     console.print(f"[green]report[/] {paths['html']}")
 
 
