@@ -245,6 +245,9 @@ def _register_step_commands() -> None:
     export_app = typer.Typer(help="Export benchmarks to other tools.", no_args_is_help=True)
     export_app.command("lm-eval")(friendly(export_lm_eval_command))
     app.add_typer(export_app, name="export")
+    from raresupport.scaffold.cli import new_disease_command
+
+    app.command("new-disease")(friendly(new_disease_command))
     from raresupport.review.cli import register as register_review
 
     register_review(app, friendly)  # `loop`, `review agreement`
