@@ -48,3 +48,19 @@ def test_loop_rejects_bad_options_before_any_work(tmp_path: Path) -> None:
                                    "web", "--reviewer-option", "host=0.0.0.0"])  # fmt: skip
     assert res.exit_code == 2 and "not a loopback address" in res.output
     assert not out.exists()
+
+
+def test_review_run_adds_a_second_reviewer_for_agreement(tmp_path: Path, hyperhidrosis) -> None:
+    (tmp_path / "loop_config.json").write_text('{"run": {"disease": "hyperhidrosis"}}')
+    store = ReviewStore(tmp_path / "review.sqlite")
+    store.add_items(make_items(hyperhidrosis, 4))
+    for who in ("oracle", "second"):
+        res = CliRunner().invoke(app, ["review", "run", str(tmp_path), "--reviewer", "spec",
+                                       "--reviewer-option", f"id={who}"])  # fmt: skip
+        assert res.exit_code == 0, res.output
+        assert f"spec:{who} made 4 decision(s)" in res.output
+    res = CliRunner().invoke(app, ["review", "agreement", str(tmp_path)], env={"COLUMNS": "200"})
+    row = next(line for line in res.output.splitlines() if "decision" in line)
+    assert " 4 " in row and "1.000" in row  # the oracle agrees with itself
+    res = CliRunner().invoke(app, ["review", "run", str(tmp_path / "nope"), "--reviewer", "spec"])
+    assert res.exit_code == 2 and "not a loop folder" in res.output

@@ -112,3 +112,12 @@ def test_another_config_in_the_same_folder_is_refused(tiny_model_dir: Path, tmp_
     with pytest.raises(RunFolderError, match="differs in: rounds"):
         run_loop(loop_config(tiny_model_dir, rounds=3), out, log=lambda m: None)
     assert not (out / "data").exists()
+
+
+def test_round_train_fills_unset_fields_from_the_run() -> None:
+    cfg = LoopConfig.model_validate({"run": {"disease": "hyperhidrosis", "train": {"lr": 0.01}},
+                                     "round_train": {"max_steps": 7}})  # fmt: skip
+    assert cfg.round_train.max_steps == 7 and cfg.round_train.lr == 0.01
+    assert cfg.round_train.top_layers == cfg.run.train.top_layers == 8  # the run defaults
+    again = LoopConfig.model_validate(cfg.model_dump(mode="json"))
+    assert again.model_dump() == cfg.model_dump()

@@ -11,7 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 console = Console()
-review_app = typer.Typer(help="Expert review: agreement between reviewers.", no_args_is_help=True)
+review_app = typer.Typer(
+    help="Expert review: more reviewers for a loop's items; agreement between reviewers.",
+    no_args_is_help=True,
+)
 
 
 def _options(pairs: list[str]) -> dict[str, Any]:
@@ -79,6 +82,33 @@ def loop_command(
     cfg = _validated(LoopConfig, data, str(config or "--options"))
     paths = run_loop(cfg, out, log=lambda m: console.print(m, highlight=False, markup=False))
     console.print(f"[green]report[/] {paths['html']}")
+
+
+@review_app.command("run")
+def review_run_command(
+    folder: Path = typer.Argument(..., help="A loop folder (its review.sqlite is used)."),
+    reviewer: str = typer.Option(..., "--reviewer", help="Reviewer plug-in: spec, llm, cli, web."),
+    reviewer_option: list[str] = typer.Option(
+        [], "--reviewer-option", help="KEY=VALUE option of the reviewer (repeatable)."
+    ),
+    round_: int | None = typer.Option(None, "--round", help="Only this round's items."),
+) -> None:
+    """Have another reviewer decide a loop's items (for agreement; datasets are unchanged)."""
+    import json
+
+    from raresupport.diseases import load_disease
+    from raresupport.errors import DataError
+    from raresupport.review.reviewers import get_reviewer
+    from raresupport.review.store import ReviewStore
+
+    path, cfg = folder / "review.sqlite", folder / "loop_config.json"
+    if not path.is_file() or not cfg.is_file():
+        raise DataError(f"{folder}: not a loop folder (needs review.sqlite and loop_config.json)")
+    disease = load_disease(json.loads(cfg.read_text(encoding="utf-8"))["run"]["disease"])
+    chosen = get_reviewer(reviewer, **_options(reviewer_option))
+    store = ReviewStore(path)
+    made = chosen.review(store, store.items(round_), disease)
+    console.print(f"{chosen.kind}:{chosen.id} made {made} decision(s) in {path}")
 
 
 @review_app.command("agreement")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from raresupport.config import RunConfig
 from raresupport.review.items import FRESH_SEED_OFFSET
@@ -36,5 +36,13 @@ class LoopConfig(BaseModel):
     #: "resume": keep training the previous round's adapter on the new version;
     #: "scratch": train a fresh adapter on the new version
     retrain: Literal["resume", "scratch"] = "resume"
-    #: training of rounds >= 1 (None: the same as round 0's, ``run.train``)
+    #: training of rounds >= 1 (None: the same as round 0's, ``run.train``); fields not given
+    #: here are taken from ``run.train``
     round_train: TrainConfig | None = None
+
+    @model_validator(mode="after")
+    def _round_train_from_run(self) -> LoopConfig:
+        if self.round_train is not None:
+            given = {k: getattr(self.round_train, k) for k in self.round_train.model_fields_set}
+            self.round_train = self.run.train.model_copy(update=given)
+        return self

@@ -250,12 +250,6 @@ class ReviewStore:
         )
         return [Decision.from_row(r) for r in rows]
 
-    def pending(self, reviewer_kind: str, reviewer_id: str, round: int | None = None):  # noqa: A002
-        """Items this reviewer has not decided yet (what a resumed review still has to do)."""
-        done = {d.item_id for d in self.decisions(reviewer_kind=reviewer_kind,
-                                                  reviewer_id=reviewer_id)}  # fmt: skip
-        return [i for i in self.items(round) if i.id not in done]
-
     def count(self, table: str = "decisions") -> int:
         if table not in ("decisions", "items"):
             raise ValueError(f"unknown table {table!r}")
