@@ -143,7 +143,8 @@ class LLMReviewer:
         """
         import openai
 
-        from raresupport.generate.teacher import Failure, FormatUnsupported, ReplyCache, classify
+        from raresupport.generate.teacher import ReplyCache, classify
+        from raresupport.generate.teacher.failures import Failure, FormatUnsupported
         from raresupport.replies import reply_of
 
         for fmt in (self.format, None) if self.format else (None,):
