@@ -88,6 +88,8 @@ def test_token_csrf_and_escaping_over_http(tmp_path: Path, hyperhidrosis, caplog
             assert store.count() == 0
             ok = client.post("/decide", data={**form, "csrf": csrf, "empathy": "4"})
             assert ok.status_code == 200 and f"decided 1 of {len(items)}" in ok.text
+            client.post("/decide", data={**form, "csrf": csrf, "action": "reject",
+                                         "reason": "double submit"})  # fmt: skip
         [d] = store.decisions()
         assert (d.action, d.reviewer_kind, d.reviewer_id, d.rubric.empathy) == (
             "approve", "web", "ann", 4)

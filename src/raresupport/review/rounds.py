@@ -136,7 +136,8 @@ class _Loop:
             path = version_dir(self.data, r) / name
             if path.is_file():
                 seen += load_vignettes(path)
-        seen += [i.vignette for i in self.store.items()]  # earlier rounds' items too
+        # earlier rounds' items too (not this round's: a re-run after a crash must make the same)
+        seen += [i.vignette for i in self.store.items() if i.round < r]
         fresh = fresh_vignettes(self.disease, self.generator(), rc.n_items, seed=rc.seed + r,
                                 seen=seen, prefix=f"r{r}")  # fmt: skip
         if not fresh:

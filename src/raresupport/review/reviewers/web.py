@@ -126,6 +126,8 @@ class ReviewSite:
         item = next((i for i in self.items if i.id == form.get("item_id")), None)
         if item is None:
             return PlainTextResponse("unknown item", status_code=400)
+        if item not in undecided(self.reviewer, self.store, [item]):
+            return RedirectResponse("/", status_code=303)  # a repeated post: already decided
         action = form.get("action", "")
         scores = {k: int(form[k]) for k in RUBRIC if form.get(k, "").isdigit()}
         answer = {"approve": item.model_answer, "correct": form.get("answer") or None}.get(action)
