@@ -1,7 +1,7 @@
 """Static dataset vs one feedback round, same total training steps (run on demand).
 
     python benchmarks/ablation_feedback.py --out runs/ablation                  # SmolLM2 defaults
-    python benchmarks/ablation_feedback.py --out /tmp/abl --model DIR --n 24 --steps 4 --items 6
+    python benchmarks/ablation_feedback.py --smoke                               # tiny model
 
 The original study's ablation, offline: both arms start from the same generated dataset v1
 (same generator, seed and size) and train the same number of optimiser steps.
@@ -91,7 +91,8 @@ def markdown(result: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--out", type=Path, help="output folder (required unless --smoke)")
+    ap.add_argument("--smoke", action="store_true", help="tiny model, 24 items: seconds")
     ap.add_argument("--disease", default="hyperhidrosis")
     ap.add_argument("--model", default="smollm2-135m")
     ap.add_argument("--n", type=int, default=1200, help="vignettes in v1 (the run default)")
@@ -106,6 +107,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--max-length", type=int, default=384)
     ap.add_argument("--method", default="loglik", choices=("loglik", "letter"))
     a = ap.parse_args(argv)
+    if a.smoke:
+        import tempfile
+
+        from _common import smoke_model
+
+        a.out = a.out or Path(tempfile.mkdtemp(prefix="ablation-smoke-"))
+        a.model, a.n, a.steps, a.round_steps, a.items = str(smoke_model(a.out)), 24, 3, 1, 4
+        a.top_layers, a.batch_size, a.max_length = 0, 4, 256
+    elif a.out is None:
+        ap.error("--out is required")
     for arm, cfg in configs(a).items():
         run_loop(cfg, a.out / arm, log=lambda m, arm=arm: print(f"[{arm}] {m}", flush=True))
     result = compare(a.out, a.method)
