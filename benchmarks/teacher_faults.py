@@ -5,6 +5,7 @@ runs the real CLI in a subprocess against it (real openai client, fresh cache), 
 requests sent, items accepted, the exit code and the CLI's last line. On demand; not a test.
 
     PYTHONPATH=$PWD/src python benchmarks/teacher_faults.py
+    PYTHONPATH=$PWD/src python benchmarks/teacher_faults.py --smoke   # two scenarios
 """
 
 from __future__ import annotations
@@ -57,8 +58,12 @@ def run(name: str, server_cfg: dict, tmp: Path) -> dict:
 
 
 def main() -> None:
+    smoke = "--smoke" in sys.argv[1:]
+    scenarios = list(SCENARIOS.items())
+    if smoke:  # one parse fault and one server fault: the script runs end to end
+        scenarios = [scenarios[0], scenarios[-2]]
     with tempfile.TemporaryDirectory() as tmp:
-        for name, cfg in SCENARIOS.items():
+        for name, cfg in scenarios:
             r = run(name, cfg, Path(tmp))
             print(f"{name:40s} requests={r['requests']:4d} accepted={r['accepted']} "
                   f"rc={r['rc']} | {r['last']}", flush=True)

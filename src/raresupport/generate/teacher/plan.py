@@ -147,6 +147,7 @@ def plan_items(
             "persona": _persona(spec.vignette_hints, rng),
             "key_letter": LETTERS[i % len(LETTERS)],
             "item_id": f"{spec.id}-{task[:2]}-{seed}-{i:05d}",
+            "index": i,
         }
         messages = []
         for role, name in zip(("system", "user"), TEMPLATES, strict=True):
