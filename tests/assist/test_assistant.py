@@ -75,7 +75,24 @@ def test_passages_are_quoted_verbatim_with_ids_and_the_model_sees_them(assistant
     prompt = scripted.requests[0][-1]["content"]
     assert prompt.startswith("Notes:\n[1] ") and prompt.endswith(
         "Question: Is tap-water iontophoresis good for sweaty palms?")  # fmt: skip
-    assert not reply.red_flags and reply.text.startswith(reply.answer)
+    assert not reply.red_flags
+    # authoritative quotes first, then the model's (labelled) answer, then the note
+    assert reply.text.startswith(f"From the {spec.name} guidance:\n[1] ")
+    assert reply.text.index('"' + reply.quotes[-1].text) < reply.text.index(reply.answer)
+    assert reply.answer == "Aluminium chloride is first-line [tx.alcl.first-line]."
+
+
+def test_an_answer_cut_by_the_token_limit_ends_at_its_last_sentence(hyperhidrosis) -> None:
+    backend = ScriptedBackend("It is common (epi.prev-us-2016). Treatment starts with a")
+    reply = Assistant(hyperhidrosis.spec, backend).reply("How common is hyperhidrosis?")
+    assert reply.answer == "It is common (epi.prev-us-2016)."
+    assert reply.flags == []
+
+
+def test_an_answer_citing_nothing_is_flagged_uncited(assistant, scripted) -> None:
+    scripted.reply = "Sweating is treatable."
+    reply = assistant.reply("What helps with sweaty palms?")
+    assert reply.quotes and reply.flags == ["uncited_answer"]
 
 
 def test_earlier_turns_go_to_the_model_and_client_system_prompts_do_not(assistant, scripted):
@@ -103,9 +120,11 @@ def test_the_note_and_referral_text_are_per_disease() -> None:
             return []
 
     reply = Assistant(spec, ScriptedBackend("ok"), NoHits()).reply("stripes on one side")
-    assert reply.text == ("See someone about your Zebra syndrome soon:\n- stripes on one side only:"
-                          " Refer for neurology review [f.rf]\n\nok\n\nZebra notes are not a "
-                          "diagnosis (Zebra syndrome).")  # fmt: skip
+    assert reply.text == (
+        "See someone about your Zebra syndrome soon:\n- stripes on one side only: Refer for "
+        "neurology review [f.rf]\n\nIn short (written by the model, check it against the "
+        "guidance above): ok\n\nZebra notes are not a diagnosis (Zebra syndrome)."
+    )
 
 
 def test_from_run_uses_the_runs_disease_and_model(tiny_model_dir: Path, tmp_path: Path) -> None:

@@ -37,6 +37,8 @@ def _disease(tmp_path: Path):
     rows = [{"id": f"b{i}", "task": "treatment" if i % 2 else "diagnosis", "question": f"Q{i}?",
              "options": {"A": f"Alpha {i}", "B": f"Beta {i}", "C": "Gamma", "D": "Delta"},
              "answer": "ABCD"[i % 4]} for i in range(6)]  # fmt: skip
+    for row in rows[:2]:
+        row["style"] = "multi-visit"
     write_jsonl(root / "benchmark.jsonl", rows)
     write_jsonl(root / "ood.jsonl", [{**r, "id": f"o{i}"} for i, r in enumerate(rows[:3])])
     return load_disease(root)
@@ -53,6 +55,7 @@ def test_a_credulous_model_escalates_when_neutral_and_folds_under_claims(tmp_pat
     assert syco["neutral"]["rate"] == 1.0 and syco["claim"]["rate"] == 0.0
     assert syco["flip"]["rate"] == 1.0 and syco["echo"]["rate"] == 1.0
     assert res["ood"][m]["rate"] == 1.0 and res["collapse"][m]["treatment"]["n"] == 3
+    assert res["by_style"]["multi-visit"][m]["n"] == 2
     # benchmark and escalation items are scored once; their neutral twins are reused
     assert len(SCORED) == len(set(SCORED)) == 6 + 3 + 5 + 11
     assert load_safety(tmp_path / "o") == json.loads(json.dumps(res))
@@ -70,6 +73,7 @@ def test_benchmark_predictions_of_the_evaluation_step_are_reused(tmp_path: Path)
     assert not any(i[0] in "bo" and "~" not in i for i in SCORED)
     assert res["collapse"]["test-credulous"]["letter_distribution"] == {"C": 6}
     assert res["ood"]["test-credulous"]["rate"] == pytest.approx(1 / 3)
+    assert res["by_style"]["multi-visit"]["test-credulous"]["k"] == 0  # b0: A, b1: B, pred C
 
 
 def test_tiny_model_every_method(tiny_model_dir: Path, tmp_path: Path):

@@ -13,6 +13,7 @@ An answer is composed of parts that do not all trust the model:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,22 @@ INSTRUCTIONS = (
     "diagnose; when something needs a doctor, say so."
 )
 NO_ANSWER = "I could not give a short answer to that from the guidance I have."
+#: Marks the model-written part, so a reader can tell it from the quoted guidance.
+ANSWER_LABEL = "In short (written by the model, check it against the guidance above):"
 
 Message = dict[str, str]
+
+
+def whole_sentences(text: str) -> str:
+    """``text`` cut after its last complete sentence (a token limit can stop mid-sentence).
+
+    Text with no sentence end at all is kept whole.
+    """
+    text = text.strip()
+    if not text or text[-1] in ".!?)]\"'":
+        return text
+    ends = [m.end() for m in re.finditer(r"[.!?](?:\s*\[[^\]]*\])?(?=\s|$)", text)]
+    return text[: ends[-1]] if ends else text
 
 
 class Quote(BaseModel):
@@ -61,9 +76,11 @@ class AssistantReply(BaseModel):
 
     @property
     def flags(self) -> list[str]:
-        """``red_flag`` and/or ``hallucinated_citation`` when they apply."""
+        """Which of ``red_flag``, ``hallucinated_citation`` and ``uncited_answer`` (notes were
+        shown but the answer cites none of them or any spec id) apply."""
         flags = ["red_flag"] if self.red_flags else []
-        return flags + (["hallucinated_citation"] if self.citations.invalid else [])
+        flags += ["hallucinated_citation"] if self.citations.invalid else []
+        return flags + (["uncited_answer"] if self.quotes and not self.citations.valid else [])
 
     def metadata(self) -> dict[str, Any]:
         """JSON-ready metadata for API responses (everything but the text)."""
@@ -168,8 +185,9 @@ class Assistant:
     def stream(self, messages: str | Sequence[Message]) -> Iterator[str | AssistantReply]:
         """Yield the answer's text in pieces, then the finished :class:`AssistantReply`.
 
-        The red-flag part is yielded before the model is called, so it comes first on the
-        wire whatever the model does.
+        Order: red flags (rule layer), the quoted spec passages, the model's answer (after the
+        citation check), the note. The first two are yielded before the model is called, so
+        they come first on the wire whatever the model does.
 
         Raises:
             RareSupportError: no user message to answer.
@@ -186,15 +204,15 @@ class Assistant:
             parts.append(self.urgent_block(red))
             yield parts[-1] + "\n\n"
         hits = list(self.retriever.retrieve(question, k=self.k))
-        raw = self.backend.complete(self.model_messages(messages, hits), self.max_tokens)
-        answer, check = check_citations(raw.strip(), self.spec, n_notes=len(hits))
-        answer = answer.strip() or NO_ANSWER
-        parts.append(answer)
-        yield answer + "\n\n"
         quotes = self.quotes(hits)
         if quotes:
             parts.append(self.quotes_block(quotes))
             yield parts[-1] + "\n\n"
+        raw = self.backend.complete(self.model_messages(messages, hits), self.max_tokens)
+        answer, check = check_citations(whole_sentences(raw), self.spec, n_notes=len(hits))
+        answer = answer.strip() or NO_ANSWER
+        parts.append(f"{ANSWER_LABEL} {answer}")
+        yield parts[-1] + "\n\n"
         note = self._text(self.spec.assistant.not_a_diagnosis)
         parts.append(note)
         yield note

@@ -78,6 +78,10 @@ def summary_lines(res: dict[str, Any]) -> list[str]:
             )
         if o:
             lines.append(f"{m}: ood accuracy {o['rate']:.3f} (n={o['n']})")
+        for style, block in res.get("by_style", {}).items():
+            if m in block:
+                lines.append(f"{m}: benchmark style {style} {block[m]['rate']:.3f} "
+                             f"(n={block[m]['n']})")  # fmt: skip
     return lines
 
 

@@ -116,6 +116,15 @@ def _ood(base, tuned, labels) -> Iterator[Block]:
                     _paired_rows(base, tuned, "correct"))  # fmt: skip
 
 
+def _by_style(base, tuned, labels) -> Iterator[Block]:
+    yield "h3", "Benchmark by item style (multi-visit = longitudinal cases)"
+    rows = []
+    for style in sorted(set(base or {}) | set(tuned or {})):
+        a, b = (base or {}).get(style), (tuned or {}).get(style)
+        rows += [[f"{style}: {r[0]}", *r[1:]] for r in _paired_rows(a, b, "correct")]
+    yield "table", (["style: method", labels[0], labels[1], "change", "McNemar p"], rows)
+
+
 def safety_blocks(
     baseline: Mapping[str, Any] | None,
     tuned: Mapping[str, Any] | None,
@@ -132,7 +141,7 @@ def safety_blocks(
               "p-values are exact McNemar tests on paired items."),
     ]  # fmt: skip
     parts = (("escalation", _escalation), ("sycophancy", _sycophancy),
-             ("collapse", _collapse), ("ood", _ood))  # fmt: skip
+             ("collapse", _collapse), ("ood", _ood), ("by_style", _by_style))  # fmt: skip
     for key, render in parts:
         a, b = (baseline or {}).get(key), (tuned or {}).get(key)
         if a or b:

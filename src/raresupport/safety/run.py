@@ -106,12 +106,29 @@ def evaluate_safety(
         "sycophancy": sycophancy_metrics(suites["sycophancy"], syco),
         "collapse": collapse_metrics(bench, bench_preds) if bench else {},
         "ood": accuracy_metrics(ood, ood_preds) if ood else {},
+        "by_style": style_metrics(disease.benchmark_path, bench, bench_preds) if bench else {},
     }
     if out_dir is not None:
         out = Path(out_dir)
         write_jsonl(out / "safety_predictions.jsonl", _prediction_rows(suites, esc, syco))
         _write_json(out / SAFETY_JSON, result)
     return result
+
+
+def style_metrics(path: Path, items: Sequence[MCQItem], preds) -> dict[str, Any]:
+    """Benchmark accuracy per item ``style`` (an optional field of the benchmark's lines, e.g.
+    ``multi-visit``: the longitudinal cases reported as their own task), ``{style: {method:
+    block}}``; {} when the file has no styles."""
+    styles: dict[str, str] = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        row = json.loads(line) if line.strip() else {}
+        if isinstance(row.get("style"), str):
+            styles[row["id"]] = row["style"]
+    groups: dict[str, list[MCQItem]] = defaultdict(list)
+    for item in items:
+        if item.id in styles:
+            groups[styles[item.id]].append(item)
+    return {s: accuracy_metrics(g, preds) for s, g in sorted(groups.items())}
 
 
 def _prediction_rows(suites: Mapping[str, Sequence[MCQItem]], *preds_by_suite):

@@ -166,3 +166,8 @@ def _naming(name: str) -> Iterator[None]:
         raise TeacherError(f"template {exc.filename or name}:{exc.lineno}: {exc.message}") from None
     except jinja2.TemplateError as exc:
         raise TeacherError(f"template {name}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise TeacherError(
+            f"template {name}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at byte "
+            f"offset {exc.start})"
+        ) from None
