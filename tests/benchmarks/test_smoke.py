@@ -24,7 +24,7 @@ PEERS = {"bench_vs_trl.py": "trl", "bench_vs_lm_eval.py": "lm_eval"}
 #: accuracy of a training configuration, fault handling, data statistics, retrieval recall) and so
 #: print no share of the matmul peak
 NOT_COMPUTE = {"bench_generate.py", "sweep_train.py", "teacher_faults.py", "benchmark_stats.py",
-               "calibrate_retrieval.py"}
+               "ablation_feedback.py", "calibrate_retrieval.py"}
 
 
 def test_every_script_is_covered() -> None:
