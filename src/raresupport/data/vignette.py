@@ -55,7 +55,7 @@ class Vignette(BaseModel):
     fact_ids: list[str] = Field(min_length=1)
     provenance: Provenance
     status: Status = "generated"
-    #: retrieved notes the item is trained with (RAFT; ``raresupport.retrieve.raft``); written
+    #: retrieved notes the item is trained with (RAFT; ``raresupport.retrieve.notes``); written
     #: only when set, so generated datasets stay as they were
     notes: str = ""
 
