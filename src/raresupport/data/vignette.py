@@ -43,6 +43,11 @@ class Vignette(BaseModel):
     fact_ids: list[str] = Field(min_length=1)
     provenance: Provenance
     status: Status = "generated"
+    tags: list[str] = Field(
+        default_factory=list,
+        description="Item variants a generator marks: 'followup' (a multi-visit case), 'claim' "
+        "(the patient's confident wrong claim precedes it), 'avoid' (the key is what to avoid).",
+    )
 
     @field_validator("options")
     @classmethod
