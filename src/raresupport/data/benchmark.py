@@ -28,6 +28,11 @@ class MCQItem(BaseModel):
     question: str = Field(min_length=1)
     options: dict[str, str]
     answer: str
+    notes: str = Field(
+        "", exclude=True,
+        description="Retrieved notes shown above the question (``raresupport.chat.notes_block``"
+        "); set at run time by retrieval and never written to a file.",
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _check(self) -> MCQItem:
