@@ -253,7 +253,9 @@ def test_length_grouping_changes_the_compute_not_the_result(
     assert grouped["tokens"] == plain["tokens"]  # real tokens; padding is not counted
     a, b = _adapter(tmp_path / "True"), _adapter(tmp_path / "False")
     for key in a:
-        torch.testing.assert_close(a[key], b[key], rtol=1e-4, atol=1e-6)
+        # Relative to the whole tensor: Adam turns fp32 summation-order noise in a near-zero
+        # gradient element into a visible step for that one element, so no per-element bound.
+        assert (a[key] - b[key]).norm() <= 1e-3 * b[key].norm(), key
 
 
 def test_same_seed_same_adapter_and_no_resume_starts_over(

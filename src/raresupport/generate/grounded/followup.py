@@ -37,8 +37,10 @@ _FAILED = ["there is little improvement despite using it as directed",
            "it was stopped because it did not control the symptoms"]
 
 
-def _visit_one(rng: random.Random, spec: DiseaseSpec, site: str, started: str) -> str:
-    who = patient(rng, spec, adult=True)
+def _visit_one(
+    rng: random.Random, spec: DiseaseSpec, site: str, started: str, older: bool = False
+) -> str:
+    who = patient(rng, spec, adult=True, older=older)
     return (
         f"Visit 1: {who} has {at_site(rng, spec, [site])}. The clinician diagnoses "
         f"{disease_at_site(spec, site, primary_name(spec))} and starts {started}. "
@@ -119,7 +121,8 @@ def new_red_flag(rng: random.Random, spec: DiseaseSpec) -> Draft | None:
     if distractors is None:
         return None
     case = (
-        f"{_visit_one(rng, spec, site, lc(rng.choice(first).name))} Visit 2: {_later(rng)}, the "
+        f"{_visit_one(rng, spec, site, lc(rng.choice(first).name), older=True)} Visit 2: "
+        f"{_later(rng)}, the "
         f"clinician learns something new: {lc(flag.finding)}."
     )
     return {
