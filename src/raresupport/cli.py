@@ -77,7 +77,9 @@ def diseases_command() -> None:
 
 
 def _count_lines(path: Path) -> int:
-    return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    from raresupport.data.jsonl import iter_jsonl
+
+    return sum(1 for _ in iter_jsonl(path, RareSupportError, "benchmark"))
 
 
 @spec_app.command("validate")
@@ -132,11 +134,16 @@ def generate_command(
     ),
     model: str | None = typer.Option(None, "--model", help="Teacher model name."),
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible base URL."),
-    api_key_env: str = typer.Option(
-        "OPENAI_API_KEY", "--api-key-env", help="Environment variable holding the API key."
+    api_key_env: str | None = typer.Option(
+        None, "--api-key-env", help="Environment variable holding the API key."
     ),
-    concurrency: int = typer.Option(8, "--concurrency", min=1, help="Parallel teacher requests."),
-    timeout: float = typer.Option(60.0, "--timeout", help="Seconds per teacher request."),
+    concurrency: int | None = typer.Option(
+        None, "--concurrency", min=1, help="Parallel teacher requests."
+    ),
+    timeout: float | None = typer.Option(None, "--timeout", help="Seconds per teacher request."),
+    max_tokens: int | None = typer.Option(
+        None, "--max-tokens", min=1, help="Token limit per teacher reply (room for reasoning)."
+    ),
     templates: Path | None = typer.Option(
         None, "--templates", help="Folder of prompt templates overriding the disease's."
     ),
@@ -148,15 +155,17 @@ def generate_command(
     """Write validated synthetic vignettes for DISEASE into OUT."""
     from raresupport.diseases import load_disease
     from raresupport.generate import get_generator
-    from raresupport.generate.dataset import generate_dataset
+    from raresupport.generate.dataset import generate_dataset, shortfall
 
     d = load_disease(disease)
-    if teacher:
-        gen = get_generator(
-            teacher, model=model, base_url=base_url, api_key_env=api_key_env,
-            concurrency=concurrency, timeout_s=timeout, templates_dir=templates,
-            cache_dir=out / ".cache" / "teacher",
-        )
+    if teacher:  # only what was given: the defaults live in TeacherConfig
+        given = {
+            "model": model, "base_url": base_url, "api_key_env": api_key_env,
+            "concurrency": concurrency, "timeout_s": timeout, "max_tokens": max_tokens,
+            "templates_dir": templates,
+        }
+        options = {k: v for k, v in given.items() if v is not None}
+        gen = get_generator(teacher, cache_dir=out / ".cache" / "teacher", **options)
     else:
         gen = get_generator("grounded")
     m = generate_dataset(d, gen, n, out, seed=seed, avoid=avoid)
@@ -165,6 +174,8 @@ def generate_command(
         f"[green]ok[/] {out}: {c['train']} train, {c['val']} val, {c['rejects']} rejects; "
         f"by task {c['by_task']}; letters {c['by_letter']}"
     )
+    if (short := shortfall(m)) is not None:
+        err_console.print(f"[bold yellow]warning:[/] {short}", highlight=False, soft_wrap=True)
 
 
 @app.command("run")
@@ -198,21 +209,25 @@ def run_command(
     import yaml
 
     from raresupport.config import RunConfig
+    from raresupport.data.jsonl import read_text
     from raresupport.errors import SpecError
     from raresupport.pipeline import run_pipeline
 
     data: dict[str, Any] = {}
     if config is not None:
         try:
-            data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
+            data = yaml.safe_load(read_text(config, SpecError, "run config")) or {}
+        except yaml.YAMLError as exc:
             raise SpecError(f"{config}: cannot read run config ({exc})") from None
     # flags override the file only when given; otherwise the file, then RunConfig's defaults
     data.update(disease=disease, model=model)
     gen = data.setdefault("generate", {})
     train = data.setdefault("train", {})
-    if teacher:
-        gen["teacher"] = {"model": teacher_model or "gpt-4o-mini", "base_url": base_url}
+    if teacher:  # only what was given: the defaults live in TeacherConfig
+        given = {"model": teacher_model, "base_url": base_url}
+        gen["teacher"] = (gen.get("teacher") or {}) | {
+            k: v for k, v in given.items() if v is not None
+        }
     for section, key, value in (
         (gen, "n", n), (gen, "seed", seed), (train, "seed", seed), (train, "epochs", epochs),
         (train, "lr", lr), (data.setdefault("evaluate", {}), "headline", headline),
@@ -245,6 +260,9 @@ def _register_step_commands() -> None:
     export_app = typer.Typer(help="Export benchmarks to other tools.", no_args_is_help=True)
     export_app.command("lm-eval")(friendly(export_lm_eval_command))
     app.add_typer(export_app, name="export")
+    from raresupport.scaffold.cli import new_disease_command
+
+    app.command("new-disease")(friendly(new_disease_command))
     try:
         from raresupport.train.cli import train_command
     except ImportError:  # pragma: no cover - during development only

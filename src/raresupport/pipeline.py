@@ -70,7 +70,7 @@ def run_pipeline(
     from raresupport.diseases import load_disease
     from raresupport.evaluate.report import load_metrics, write_report
     from raresupport.generate import get_generator
-    from raresupport.generate.dataset import generate_dataset
+    from raresupport.generate.dataset import generate_dataset, shortfall
     from raresupport.train.lora import train_lora
 
     out = Path(out_dir)
@@ -91,10 +91,12 @@ def run_pipeline(
         generator = (
             get_generator("openai", config=teacher) if teacher else get_generator("grounded")
         )
-        generate_dataset(
+        manifest = generate_dataset(
             disease, generator, gen_cfg.n, data_dir, seed=gen_cfg.seed, avoid=gen_cfg.avoid,
             val_fraction=gen_cfg.val_fraction,
         )  # fmt: skip
+        if (short := shortfall(manifest)) is not None:
+            log(f"warning: {short}")
 
     train_cfg = config.train
     if train_cfg.system_prompt is None:

@@ -41,6 +41,11 @@ def eval_command(
     base_url: str | None = typer.Option(None, help="OpenAI-compatible endpoint (generate)."),
     batch_size: int = typer.Option(8, min=1, help="Items per forward pass / parallel requests."),
     system_prompt: str | None = typer.Option(None, help="Override the default system prompt."),
+    max_tokens: int | None = typer.Option(
+        None, "--max-tokens", min=1,
+        help="Reply budget per item for --method generate (room for a reasoning model to "
+        "think) [default: 4096].",
+    ),
     out: Path = typer.Option(..., help="Output folder for metrics.json and predictions.jsonl."),
 ) -> None:
     """Evaluate a model on multiple-choice benchmarks (accuracy per task with 95 % CIs)."""
@@ -54,6 +59,8 @@ def eval_command(
         raise ModelError("--adapter applies to local models; an endpoint serves its own weights")
     if base_url:
         target, tokenizer, options = model, None, {"base_url": base_url}
+        if max_tokens is not None:
+            options["max_tokens"] = max_tokens
     else:
         from raresupport.models.load import load_model
 

@@ -1,13 +1,17 @@
 """The ``generate`` scorer: ask an OpenAI-compatible chat endpoint and parse the letter.
 
 Endpoints expose text, not logits, so the model answers the letter-style prompt greedily and
-:func:`parse_answer_letter` reads its choice; unparseable replies count as wrong and are
-counted (``extra["parse_failure"]``) so a formatting problem cannot hide as low accuracy.
+:func:`read_answer` reads its choice from the final answer (never from reasoning); unparseable
+replies count as wrong and are counted by reason (``extra["parse_failure"]``: ``truncated``,
+``empty``, ``no letter``) so a formatting problem or a too small token budget cannot hide as
+low accuracy.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -16,7 +20,14 @@ from raresupport.chat import mcq_messages
 from raresupport.data.benchmark import MCQItem
 from raresupport.errors import ModelError
 from raresupport.evaluate.base import Prediction, progress_bar, scorers
-from raresupport.evaluate.parse import parse_answer_letter
+from raresupport.evaluate.parse import FAILURE_REASONS, read_answer
+from raresupport.replies import Reply, reply_of
+
+log = logging.getLogger(__name__)
+#: Reply budget per item, in tokens. Reasoning models think before they answer (often 1-3k
+#: tokens on a multiple-choice question); a budget that cuts them off scores them as wrong.
+#: Local servers (vLLM) refuse prompt + max_tokens beyond the context, so 4096 fits 8k models.
+DEFAULT_MAX_TOKENS = 4096
 
 
 def make_client(base_url: str, api_key: str | None = None, timeout: float = 60.0) -> Any:
@@ -27,7 +38,9 @@ def make_client(base_url: str, api_key: str | None = None, timeout: float = 60.0
     return OpenAI(base_url=base_url, api_key=key or "not-needed", timeout=timeout)
 
 
-def _ask(client: Any, model: str, item: MCQItem, system_prompt: str | None, max_tokens: int):
+def _ask(
+    client: Any, model: str, item: MCQItem, system_prompt: str | None, max_tokens: int
+) -> Reply:
     try:
         reply = client.chat.completions.create(
             model=model,
@@ -37,7 +50,7 @@ def _ask(client: Any, model: str, item: MCQItem, system_prompt: str | None, max_
         )
     except Exception as exc:  # noqa: BLE001 - openai raises many types; report one line
         raise ModelError(f"endpoint model {model!r} failed on item {item.id!r}: {exc}") from exc
-    return (reply.choices[0].message.content or "") if reply.choices else ""
+    return reply_of(reply)
 
 
 @scorers.register("generate")
@@ -52,14 +65,15 @@ def score_generate(
     base_url: str | None = None,
     api_key: str | None = None,
     client: Any = None,
-    max_tokens: int = 32,
+    max_tokens: int | None = None,
     **_: Any,
 ) -> list[Prediction]:
     """Score items through a chat endpoint; ``model`` is the endpoint's model name.
 
     ``batch_size`` requests run concurrently. Pass ``client`` (an ``openai.OpenAI``) or
-    ``base_url``.
+    ``base_url``. ``max_tokens`` (None = :data:`DEFAULT_MAX_TOKENS`) bounds each reply.
     """
+    budget = max_tokens or DEFAULT_MAX_TOKENS
     if client is None:
         if not base_url:
             raise ModelError("the generate method needs an endpoint: pass --base-url")
@@ -67,9 +81,11 @@ def score_generate(
     name = str(model)
 
     def one(item: MCQItem) -> Prediction:
-        text = _ask(client, name, item, system_prompt, max_tokens)
-        pred = parse_answer_letter(text, item.options)
-        extra = {"response": text, "parse_failure": pred is None}
+        reply = _ask(client, name, item, system_prompt, budget)
+        pred, failure = read_answer(reply, item.options)
+        extra = {"response": reply.content or "", "parse_failure": failure}
+        if reply.finish_reason is not None:
+            extra["finish_reason"] = reply.finish_reason
         return Prediction(item.id, item.task, item.answer, pred, {}, extra)
 
     preds: list[Prediction] = []
@@ -80,4 +96,26 @@ def score_generate(
         for pred in pool.map(one, items):
             preds.append(pred)
             bar.update(1)
+    report_parse_failures(preds, budget)
     return preds
+
+
+def report_parse_failures(preds: Sequence[Prediction], max_tokens: int) -> None:
+    """One warning line: how many replies gave no letter, by reason, with an example."""
+    failed = [p for p in preds if p.pred is None]
+    if not failed:
+        return
+    counts = Counter(p.extra.get("parse_failure") or "no letter" for p in failed)
+    reasons = {r: counts[r] for r in sorted(counts, key=_reason_order)}
+    first = failed[0]
+    reply = " ".join(str(first.extra.get("response", "")).split())[:80]
+    hint = f"; raise --max-tokens (now {max_tokens})" if reasons.get("truncated") else ""
+    log.warning(
+        "generate: no answer letter in %d of %d replies (%s)%s; e.g. item %s (%s): %r",
+        len(failed), len(preds), ", ".join(f"{r} {n}" for r, n in reasons.items()),
+        hint, first.id, first.extra.get("parse_failure"), reply,
+    )
+
+
+def _reason_order(reason: str) -> int:
+    return FAILURE_REASONS.index(reason) if reason in FAILURE_REASONS else len(FAILURE_REASONS)

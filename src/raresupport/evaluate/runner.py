@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from raresupport.data.benchmark import MCQItem, load_benchmark, write_jsonl
+from raresupport.data.benchmark import MCQItem, load_benchmark
+from raresupport.data.jsonl import write_jsonl
 from raresupport.evaluate.base import Prediction, scorers
 from raresupport.evaluate.metrics import answer_distribution, summarize
 
