@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from raresupport.generate.teacher import TeacherConfig
+from raresupport.safety.config import SafetyConfig
 from raresupport.train.config import TrainConfig
 
 Method = Literal["letter", "loglik"]
@@ -60,6 +61,7 @@ class RunConfig(BaseModel):
     generate: GenerateConfig = Field(default_factory=GenerateConfig)
     train: TrainConfig = Field(default_factory=lambda: TrainConfig(**RUN_TRAIN_DEFAULTS))
     evaluate: EvalConfig = Field(default_factory=EvalConfig)
+    safety: SafetyConfig = Field(default_factory=SafetyConfig)
 
     @field_validator("train", mode="before")
     @classmethod

@@ -71,6 +71,8 @@ def run_pipeline(
     from raresupport.evaluate.report import load_metrics, write_report
     from raresupport.generate import get_generator
     from raresupport.generate.dataset import generate_dataset, shortfall
+    from raresupport.safety.report import safety_blocks
+    from raresupport.safety.run import load_safety, safety_steps
     from raresupport.train.lora import train_lora
 
     out = Path(out_dir)
@@ -116,14 +118,18 @@ def run_pipeline(
          lambda: _evaluate(config.model, adapter_dir, benches, out / "eval" / "tuned", config,
                            spec.system_prompt)),
     ]  # fmt: skip
+    steps += safety_steps(config, disease, out)
     for name, done, fn in steps:
         _step(name, done, fn, log, timings)
         timings_path.write_text(json.dumps(timings, indent=2), encoding="utf-8")
     baseline = load_metrics(out / "eval" / "baseline" / "metrics.json")
     tuned = load_metrics(out / "eval" / "tuned" / "metrics.json")
+    safety = [load_safety(out / "eval" / label) for label in ("baseline", "tuned")]
     return write_report(
         out, baseline, tuned, config.evaluate.headline,
         title=f"raresupport: {spec.name} — {config.model}, baseline vs LoRA-tuned",
         extra={"disease": spec.id, "model": config.model, "timings_s": timings,
-               "dataset": json.loads((data_dir / "manifest.json").read_text())["counts"]},
+               "dataset": json.loads((data_dir / "manifest.json").read_text())["counts"],
+               "safety": dict(zip(("baseline", "tuned"), safety, strict=True))},
+        sections=safety_blocks(*safety),
     )  # fmt: skip
