@@ -55,6 +55,11 @@ class Vignette(BaseModel):
     fact_ids: list[str] = Field(min_length=1)
     provenance: Provenance
     status: Status = "generated"
+    tags: list[str] = Field(
+        default_factory=list,
+        description="Item variants a generator marks: 'followup' (a multi-visit case), 'claim' "
+        "(the patient's confident wrong claim precedes it), 'avoid' (the key is what to avoid).",
+    )
     #: retrieved notes the item is trained with (RAFT; ``raresupport.retrieve.notes``); written
     #: only when set, so generated datasets stay as they were
     notes: str = ""
