@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> None:
                 cpu_start = time.process_time()
                 res = evaluate_model(
                     ours_model, ours_tok, [items[i] for i in idx], (step,), None,
-                    args.batch_size, progress=False,
+                    args.batch_size, progress=False, normalization="per_token",
                 )[step]  # fmt: skip
                 ours.seconds[step] = ours.seconds.get(step, 0.0) + res.seconds
                 ours.cpu_seconds[step] = ours.cpu_seconds.get(step, 0.0) + (

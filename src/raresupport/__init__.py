@@ -37,6 +37,9 @@ _LAZY = {
     "train_lora": "raresupport.train.lora",
     "evaluate_model": "raresupport.evaluate.runner",
     "run_pipeline": "raresupport.pipeline",
+    "Assistant": "raresupport.assist",
+    "AssistantReply": "raresupport.assist",
+    "build_suites": "raresupport.safety",
 }
 
 

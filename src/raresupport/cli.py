@@ -263,6 +263,15 @@ def _register_step_commands() -> None:
     from raresupport.scaffold.cli import new_disease_command
 
     app.command("new-disease")(friendly(new_disease_command))
+    from raresupport.safety.cli import register as register_safety
+
+    register_safety(app, friendly)
+    from raresupport.assist.cli import register as register_assist
+
+    register_assist(app, friendly)
+    from raresupport.review.cli import register as register_review
+
+    register_review(app, friendly)  # `loop`, `review agreement`
     try:
         from raresupport.train.cli import train_command
     except ImportError:  # pragma: no cover - during development only

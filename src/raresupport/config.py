@@ -12,9 +12,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from raresupport.generate.teacher import TeacherConfig
+from raresupport.retrieve.config import RetrievalConfig
+from raresupport.safety.config import SafetyConfig
 from raresupport.train.config import TrainConfig
 
 Method = Literal["letter", "loglik"]
+Normalization = Literal["per_char", "per_token", "sum"]
 
 #: What ``raresupport run`` trains with, unless told otherwise: measured on SmolLM2-135M with
 #: 2 CPU cores (docs/training.md has the table). Many varied items seen twice beat few items
@@ -46,6 +49,12 @@ class EvalConfig(BaseModel):
         description="Small models bind letters to options poorly, so the default headline is "
         "the length-normalised option log-likelihood; every method is still reported.",
     )
+    normalization: Normalization = Field(
+        "per_char",
+        description="How loglik compares options of different lengths: per character "
+        "(lm-evaluation-harness acc_norm, the peer standard), per token, or the plain sum; the "
+        "other two are still reported.",
+    )  # fmt: skip
     batch_size: int = Field(8, ge=1)
     extra_benchmarks: list[Path] = Field(default_factory=list)
 
@@ -60,6 +69,8 @@ class RunConfig(BaseModel):
     generate: GenerateConfig = Field(default_factory=GenerateConfig)
     train: TrainConfig = Field(default_factory=lambda: TrainConfig(**RUN_TRAIN_DEFAULTS))
     evaluate: EvalConfig = Field(default_factory=EvalConfig)
+    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
+    safety: SafetyConfig = Field(default_factory=SafetyConfig)
 
     @field_validator("train", mode="before")
     @classmethod

@@ -50,17 +50,26 @@ def _step(
     log(f"[done] {name} in {timings[name]:.1f}s")
 
 
-def _evaluate(model_name: str, adapter: Path | None, benches: list[Path], out: Path,
-              config: RunConfig, system_prompt: str) -> None:
-    from raresupport.evaluate.runner import evaluate_benchmarks, write_metrics
-    from raresupport.models.load import load_model
+def _evaluate(config: RunConfig, spec: Any, adapter: Path | None, benches: list[Path],
+              out: Path) -> None:
+    """One model in two cells (without / with notes); see ``evaluate/as_run.py``."""
+    from raresupport.evaluate.as_run import SETTINGS_FILE, eval_settings, evaluate_cells
 
-    model, tokenizer = load_model(model_name, adapter=adapter)
-    metrics = evaluate_benchmarks(
-        model, tokenizer, benches, config.evaluate.methods, system_prompt,
-        config.evaluate.batch_size, predictions_path=out / "predictions.jsonl",
-    )  # fmt: skip
-    write_metrics(out / "metrics.json", metrics)
+    settings = eval_settings(config, spec)
+    (out.parent / SETTINGS_FILE).parent.mkdir(parents=True, exist_ok=True)
+    (out.parent / SETTINGS_FILE).write_text(json.dumps(settings, indent=2), encoding="utf-8")
+    evaluate_cells(settings, spec, adapter, benches,
+                   {"plain": out, "notes": out.with_name(out.name + "+notes")})  # fmt: skip
+
+
+def _raft(config: RunConfig, spec: Any, data_dir: Path, raft_dir: Path) -> None:
+    """Training items with the notes the run's retriever returns for them (RAFT shares)."""
+    from raresupport.retrieve import load_retriever
+    from raresupport.retrieve.notes import write_raft_dataset
+
+    rcfg = config.retrieval
+    retriever = load_retriever(spec, rcfg.retriever, **rcfg.options())
+    write_raft_dataset(data_dir, raft_dir, retriever, rcfg, seed=config.train.seed)
 
 
 def run_pipeline(
@@ -71,6 +80,8 @@ def run_pipeline(
     from raresupport.evaluate.report import load_metrics, write_report
     from raresupport.generate import get_generator
     from raresupport.generate.dataset import generate_dataset, shortfall
+    from raresupport.safety.report import safety_blocks
+    from raresupport.safety.run import load_safety, safety_steps
     from raresupport.train.lora import train_lora
 
     out = Path(out_dir)
@@ -105,25 +116,36 @@ def run_pipeline(
     benches += config.evaluate.extra_benchmarks
     if not benches:
         raise RunFolderError(f"{disease.root}: disease has no benchmark.jsonl to evaluate on")
+    raft_dir = out / "raft"
+    train_data = raft_dir if config.retrieval.k > 0 else data_dir
     steps = [
         ("generate", data_dir / "manifest.json", generate),
+        ("retrieve", raft_dir / "retrieval.json", lambda: _raft(config, spec, data_dir, raft_dir)),
         ("train", adapter_dir / "train_summary.json",
-         lambda: train_lora(config.model, data_dir, adapter_dir, train_cfg, resume=True)),
+         lambda: train_lora(config.model, train_data, adapter_dir, train_cfg, resume=True)),
         ("evaluate baseline", out / "eval" / "baseline" / "metrics.json",
-         lambda: _evaluate(config.model, None, benches, out / "eval" / "baseline", config,
-                           spec.system_prompt)),
+         lambda: _evaluate(config, spec, None, benches, out / "eval" / "baseline")),
         ("evaluate tuned", out / "eval" / "tuned" / "metrics.json",
-         lambda: _evaluate(config.model, adapter_dir, benches, out / "eval" / "tuned", config,
-                           spec.system_prompt)),
+         lambda: _evaluate(config, spec, adapter_dir, benches, out / "eval" / "tuned")),
     ]  # fmt: skip
+    if config.retrieval.k <= 0:
+        steps.pop(1)
+    steps += safety_steps(config, disease, out)
     for name, done, fn in steps:
         _step(name, done, fn, log, timings)
         timings_path.write_text(json.dumps(timings, indent=2), encoding="utf-8")
     baseline = load_metrics(out / "eval" / "baseline" / "metrics.json")
     tuned = load_metrics(out / "eval" / "tuned" / "metrics.json")
+    cells = {f"{side}+notes": load_metrics(out / "eval" / f"{side}+notes" / "metrics.json")
+             for side in ("baseline", "tuned") if config.retrieval.k > 0}  # fmt: skip
+    safety = [load_safety(out / "eval" / label) for label in ("baseline", "tuned")]
+    extra = {"disease": spec.id, "model": config.model, "timings_s": timings,
+             "dataset": json.loads((data_dir / "manifest.json").read_text())["counts"],
+             "safety": dict(zip(("baseline", "tuned"), safety, strict=True))}
+    if config.retrieval.k > 0:
+        extra["retrieval"] = json.loads((raft_dir / "retrieval.json").read_text())
     return write_report(
         out, baseline, tuned, config.evaluate.headline,
         title=f"raresupport: {spec.name} — {config.model}, baseline vs LoRA-tuned",
-        extra={"disease": spec.id, "model": config.model, "timings_s": timings,
-               "dataset": json.loads((data_dir / "manifest.json").read_text())["counts"]},
+        extra=extra, cells=cells, sections=safety_blocks(*safety),
     )  # fmt: skip

@@ -28,7 +28,8 @@ def _write(path: Path, rows: list[dict]) -> Path:
 
 
 def _call(**kw):
-    args = dict(adapter=None, method="all", base_url=None, batch_size=2, system_prompt=None)
+    args = dict(adapter=None, method="all", base_url=None, batch_size=2, system_prompt=None,
+                run=None, with_baseline=False)
     return eval_command(**{**args, **kw})
 
 

@@ -34,7 +34,9 @@ def resolve_methods(method: str, base_url: str | None) -> tuple[str, ...]:
 
 
 def eval_command(
-    model: str = typer.Option(..., help="HF id, local folder, or short name (smollm2-135m)."),
+    model: str | None = typer.Option(
+        None, help="HF id, local folder, or short name (smollm2-135m); not with --run."
+    ),
     adapter: Path | None = typer.Option(None, help="PEFT/LoRA adapter folder to apply."),
     benchmark: list[Path] = typer.Option(..., "--benchmark", help="Interchange JSONL (repeat)."),
     method: str = typer.Option("all", help="letter | loglik | generate | all."),
@@ -47,10 +49,22 @@ def eval_command(
         "think) [default: 4096].",
     ),
     out: Path = typer.Option(..., help="Output folder for metrics.json and predictions.jsonl."),
+    run: Path | None = typer.Option(
+        None, "--run", help="A `raresupport run` folder: score exactly as that run scored its "
+        "own benchmark (its model, adapter, prompt, scoring rules and notes).",
+    ),
+    with_baseline: bool = typer.Option(
+        False, "--with-baseline", help="With --run: also score the untuned model (4 cells)."
+    ),
 ) -> None:
     """Evaluate a model on multiple-choice benchmarks (accuracy per task with 95 % CIs)."""
     from raresupport.data.benchmark import load_benchmark
     from raresupport.evaluate.runner import evaluate_benchmarks, write_metrics
+
+    if run is not None:
+        return _eval_as_run(run, list(benchmark), out, with_baseline, model)
+    if model is None:
+        raise RareSupportError("--model is required (or --run DIR to score as a run did)")
 
     methods = resolve_methods(method, base_url)
     for path in benchmark:  # fail on a bad line before spending time loading a model
@@ -82,3 +96,20 @@ def eval_command(
         )
         typer.echo(f"{name} (n={block['n']}): {figures}")
     typer.echo(f"wrote {path}")
+
+
+def _eval_as_run(run: Path, benchmark: list[Path], out: Path, baseline: bool, model) -> None:
+    from raresupport.data.benchmark import load_benchmark
+    from raresupport.evaluate.as_run import evaluate_run
+
+    if model is not None:
+        raise RareSupportError("--run fixes the model; leave out --model")
+    for path in benchmark:
+        load_benchmark(path)
+    cells = evaluate_run(run, benchmark, out, baseline=baseline)
+    for cell, metrics in cells.items():
+        for name, block in metrics["benchmarks"].items():
+            figures = ", ".join(f"{m} {100 * b['overall']:.1f}%"
+                                for m, b in block["by_method"].items())  # fmt: skip
+            typer.echo(f"{cell:15s} {name} (n={block['n']}): {figures}")
+    typer.echo(f"wrote {out}")
