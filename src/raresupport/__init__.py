@@ -34,6 +34,7 @@ _LAZY = {
     "validate_vignettes": "raresupport.generate.validate",
     "load_model": "raresupport.models.load",
     "TrainConfig": "raresupport.train.config",
+    "RunConfig": "raresupport.config",
     "train_lora": "raresupport.train.lora",
     "evaluate_model": "raresupport.evaluate.runner",
     "run_pipeline": "raresupport.pipeline",
