@@ -20,16 +20,24 @@ class RunFolderError(RareSupportError):
     """The output folder holds a run made with a different configuration."""
 
 
-def _check_config(out: Path, config: RunConfig) -> None:
-    """Save the config before any work; refuse to resume a folder under another config."""
-    path = out / "run_config.json"
+def _check_config(
+    out: Path, config: Any, name: str = "run_config.json", what: str = "run"
+) -> None:
+    """Save the config before any work; refuse to resume a folder under another config.
+
+    Shared by ``run`` and ``loop`` (``name="loop_config.json", what="loop"``).
+
+    Raises:
+        RunFolderError: ``out`` holds a ``name`` that differs from ``config``.
+    """
+    path = out / name
     new = config.model_dump(mode="json")
     if path.exists():
         old = json.loads(path.read_text(encoding="utf-8"))
         if old != new:
             changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
             raise RunFolderError(
-                f"{path}: this folder holds a run with a different configuration "
+                f"{path}: this folder holds a {what} with a different configuration "
                 f"(differs in: {', '.join(changed)}); use another --out or the same options"
             )
         return

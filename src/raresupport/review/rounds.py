@@ -33,22 +33,10 @@ class LoopError(RareSupportError):
 
 
 def _check_config(out: Path, config: LoopConfig) -> None:
-    """Save the config before any work; refuse to resume a folder under another config."""
-    from raresupport.pipeline import RunFolderError
+    """The run's own folder check (``pipeline._check_config``) on ``loop_config.json``."""
+    from raresupport.pipeline import _check_config as check
 
-    path = out / "loop_config.json"
-    new = config.model_dump(mode="json")
-    if path.exists():
-        old = json.loads(path.read_text(encoding="utf-8"))
-        if old != new:
-            changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-            raise RunFolderError(
-                f"{path}: this folder holds a loop with a different configuration "
-                f"(differs in: {', '.join(changed)}); use another --out or the same options"
-            )
-        return
-    out.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(new, indent=2), encoding="utf-8")
+    check(out, config, "loop_config.json", "loop")
 
 
 class _Loop:
