@@ -237,6 +237,7 @@ def main(argv: list[str] | None = None) -> None:
     from raresupport.data.benchmark import load_benchmark, write_jsonl
     from raresupport.evaluate import evaluate_model
     from raresupport.evaluate.export import export_lm_eval
+    from raresupport.models import LocalModel
     from raresupport.models.load import load_model, resolve_model
 
     if args.threads:
@@ -265,7 +266,7 @@ def main(argv: list[str] | None = None) -> None:
         _, tok = load_model(args.model)
         yaml_path = export_lm_eval(bench, out / f"task-{label}", tokenizer=tok)
         task = yaml_path.stem
-        ours_model, ours_tok = load_model(args.model, adapter=adp)
+        ours = LocalModel.load(args.model, adapter=adp)
         model_args: dict[str, Any] = {"pretrained": model_dir, "dtype": "float32",
                                       "batch_size": args.batch_size, "device": "cpu"}  # fmt: skip
         if adp is not None:
@@ -274,9 +275,9 @@ def main(argv: list[str] | None = None) -> None:
         manager = TaskManager(include_path=str(yaml_path.parent))
         start = time.perf_counter()
         run_lm_eval(lm, task, manager, [0])  # warm-up; also builds the dataset cache
-        evaluate_model(ours_model, ours_tok, items[:1], ("loglik", "letter"), progress=False)
+        evaluate_model(ours, items[:1], ("loglik", "letter"), progress=False)
         print(f"[{label}] warm-up (1 item each): {time.perf_counter() - start:.1f} s")
-        lm_runs, ours = [], OursRun()
+        lm_runs, tally = [], OursRun()
         chunk = args.chunk or len(items)
         for k, lo in enumerate(range(0, len(items), chunk)):
             idx = list(range(lo, min(lo + chunk, len(items))))
@@ -287,18 +288,18 @@ def main(argv: list[str] | None = None) -> None:
                     continue
                 cpu_start = time.process_time()
                 res = evaluate_model(
-                    ours_model, ours_tok, [items[i] for i in idx], (step,), None,
+                    ours, [items[i] for i in idx], (step,), None,
                     args.batch_size, progress=False,
                 )[step]  # fmt: skip
-                ours.seconds[step] = ours.seconds.get(step, 0.0) + res.seconds
-                ours.cpu_seconds[step] = ours.cpu_seconds.get(step, 0.0) + (
+                tally.seconds[step] = tally.seconds.get(step, 0.0) + res.seconds
+                tally.cpu_seconds[step] = tally.cpu_seconds.get(step, 0.0) + (
                     time.process_time() - cpu_start
                 )
-                ours.preds.setdefault(step, []).extend(res.predictions)
+                tally.preds.setdefault(step, []).extend(res.predictions)
             print(f"[{label}] items {lo}-{idx[-1]} done; load average {loadavg()}", flush=True)
         best_lm = merge_lm_eval(lm_runs)
-        del lm, ours_model
-        results["variants"][label] = _report(label, items, best_lm, ours, adp)
+        del lm, ours
+        results["variants"][label] = _report(label, items, best_lm, tally, adp)
     results["load_average"] = {"before": load_before, "after": loadavg()}
     print(f"load average after: {results['load_average']['after']}")
     (out / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")

@@ -102,8 +102,7 @@ def heldout_loss(model: Any, args: argparse.Namespace, batch_size: int = 8) -> d
     """
     import torch
 
-    from raresupport.train import lora
-    from raresupport.train.format import IGNORE_INDEX
+    from raresupport.tokens import IGNORE_INDEX, collate
 
     cfg = train_config(args)
     examples = _examples(args, cfg, split="val.jsonl")
@@ -113,7 +112,7 @@ def heldout_loss(model: Any, args: argparse.Namespace, batch_size: int = 8) -> d
     with torch.inference_mode():
         for start in range(0, len(examples), batch_size):
             chunk = examples[start : start + batch_size]
-            batch = lora.collate(chunk, 0)
+            batch = collate(chunk, 0)
             logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
                            use_cache=False).logits.float()  # fmt: skip
             targets = batch["labels"][:, 1:]
@@ -136,12 +135,13 @@ def worker_ours(args: argparse.Namespace) -> dict[str, Any]:
     ``collate`` is wrapped to record each micro-batch's real and padded token counts.
     """
     from raresupport.models.load import load_model
-    from raresupport.train import lora
+    from raresupport.train import loop as train_loop
+    from raresupport.train.lora import SUMMARY_FILE, train_lora
 
     cfg = train_config(args)
     out = args.work / "ours"
     marks, batches, step_ends = Marks(), [], []
-    collate = lora.collate
+    collate = train_loop.collate
 
     def recording_collate(examples: Any, pad_id: int) -> dict[str, Any]:
         batch = collate(examples, pad_id)
@@ -152,14 +152,14 @@ def worker_ours(args: argparse.Namespace) -> dict[str, Any]:
         marks.mark(record["tokens"], record["loss"])
         step_ends.append(len(batches))
 
-    lora.collate = recording_collate
+    train_loop.collate = recording_collate
     try:
-        lora.train_lora(args.model, args.data, out, cfg, resume=False, progress=False,
+        train_lora(args.model, args.data, out, cfg, resume=False, progress=False,
                         on_step=on_step)  # fmt: skip
     finally:
-        lora.collate = collate
+        train_loop.collate = collate
     peak_train = peak_rss_mib()  # before the held-out pass below loads a second model
-    summary = json.loads((out / lora.SUMMARY_FILE).read_text(encoding="utf-8"))
+    summary = json.loads((out / SUMMARY_FILE).read_text(encoding="utf-8"))
     steps_2_n = batches[step_ends[0] : step_ends[-1]]
     real, padded = sum(r for r, _ in steps_2_n), sum(p for _, p in steps_2_n)
     return {
@@ -175,8 +175,8 @@ def worker_ours(args: argparse.Namespace) -> dict[str, Any]:
 def _examples(args: argparse.Namespace, cfg: Any, split: str = "train.jsonl") -> list[Any]:
     """Our tokenised examples of one split (the trainer's own formatting code)."""
     from raresupport.models.load import load_tokenizer, resolve_model
+    from raresupport.train.data import read_training_data
     from raresupport.train.format import build_examples
-    from raresupport.train.lora import read_training_data
 
     tok = load_tokenizer(resolve_model(args.model))
     examples, _ = build_examples(
@@ -189,7 +189,7 @@ def _examples(args: argparse.Namespace, cfg: Any, split: str = "train.jsonl") ->
 def prompt_completion_rows(args: argparse.Namespace, tokenizer: Any) -> list[dict[str, str]]:
     """The exact strings our trainer tokenises, split at the prompt/answer boundary."""
     from raresupport.chat import answer_text, mcq_messages, render_conversation, render_prompt
-    from raresupport.train.lora import read_training_data
+    from raresupport.train.data import read_training_data
 
     cfg = train_config(args)
     rows = []
@@ -283,7 +283,7 @@ def _auto_precision() -> str:
 
     if torch.cuda.is_available():
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    from raresupport.train.lora import cpu_has_fast_bf16
+    from raresupport.train.model import cpu_has_fast_bf16
 
     return "bf16" if cpu_has_fast_bf16() else "no"
 

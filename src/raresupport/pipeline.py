@@ -1,19 +1,25 @@
 """``raresupport run``: generate -> validate -> train -> evaluate baseline and tuned -> report.
 
 Each step leaves a marker file; a re-run skips finished steps and training resumes from its
-last checkpoint, so an interrupted run costs only the step it was in.
+last checkpoint, so an interrupted run costs only the step it was in. Everything the run says,
+training progress included, is also appended to ``DIR/run.log``.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from raresupport.config import RunConfig
 from raresupport.errors import RareSupportError
+from raresupport.jsonio import read_json, write_json
+
+RUN_LOG = "run.log"
+_log = logging.getLogger("raresupport.pipeline")
 
 
 class RunFolderError(RareSupportError):
@@ -25,7 +31,7 @@ def _check_config(out: Path, config: RunConfig) -> None:
     path = out / "run_config.json"
     new = config.model_dump(mode="json")
     if path.exists():
-        old = json.loads(path.read_text(encoding="utf-8"))
+        old = read_json(path)
         if old != new:
             changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
             raise RunFolderError(
@@ -33,69 +39,105 @@ def _check_config(out: Path, config: RunConfig) -> None:
                 f"(differs in: {', '.join(changed)}); use another --out or the same options"
             )
         return
-    out.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(new, indent=2), encoding="utf-8")
+    write_json(path, new)
+
+
+@contextmanager
+def _run_log(path: Path) -> Iterator[None]:
+    """Append every ``raresupport.*`` log record (progress lines, warnings) to ``path``."""
+    root = logging.getLogger("raresupport")
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s", "%H:%M:%S"))
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        handler.close()
 
 
 def _step(
-    name: str, done: Path, fn: Callable[[], Any], log: Callable[[str], None], timings: dict
+    name: str, done: Path, fn: Callable[[], Any], say: Callable[[str], None], timings: dict
 ) -> None:
     if done.exists():
-        log(f"[skip] {name}: already done ({done})")
+        say(f"[skip] {name}: already done ({done})")
         return
-    log(f"[run ] {name} ...")
+    say(f"[run ] {name} ...")
     t0 = time.perf_counter()
     fn()
     timings[name] = round(time.perf_counter() - t0, 1)
-    log(f"[done] {name} in {timings[name]:.1f}s")
+    say(f"[done] {name} in {timings[name]:.1f}s")
 
 
-def _evaluate(model_name: str, adapter: Path | None, benches: list[Path], out: Path,
-              config: RunConfig, system_prompt: str) -> None:
+def _evaluate(config: RunConfig, adapter: Path | None, benches: list[Path], out: Path,
+              system_prompt: str) -> None:
     from raresupport.evaluate.runner import evaluate_benchmarks, write_metrics
-    from raresupport.models.load import load_model
+    from raresupport.models.backends import LocalModel
 
-    model, tokenizer = load_model(model_name, adapter=adapter)
+    backend = LocalModel.load(config.model, adapter=adapter)
     metrics = evaluate_benchmarks(
-        model, tokenizer, benches, config.evaluate.methods, system_prompt,
+        backend, benches, config.evaluate.methods, system_prompt,
         config.evaluate.batch_size, predictions_path=out / "predictions.jsonl",
     )  # fmt: skip
     write_metrics(out / "metrics.json", metrics)
 
 
+def _generate(config: RunConfig, disease: Any, data_dir: Path) -> None:
+    from raresupport.generate import get_generator
+    from raresupport.generate.dataset import generate_dataset
+
+    gen = config.generate
+    generator = get_generator(
+        gen.generator, gen.options, cache_dir=data_dir / ".cache" / gen.generator
+    )
+    generate_dataset(
+        disease, generator, gen.n, data_dir, seed=gen.seed, avoid=gen.avoid,
+        val_fraction=gen.val_fraction,
+    )  # fmt: skip
+
+
 def run_pipeline(
     config: RunConfig, out_dir: str | Path, *, log: Callable[[str], None] = print
 ) -> dict[str, Path]:
-    """Run (or resume) the whole pipeline into ``out_dir``; return the report's paths."""
+    """Run (or resume) the whole pipeline into ``out_dir``.
+
+    Args:
+        config: the run's configuration (saved first as ``run_config.json``).
+        log: where step messages go (they also go to ``out_dir/run.log``).
+
+    Returns:
+        the report's paths (``html``, ``md``, ``json``...).
+
+    Raises:
+        RunFolderError: ``out_dir`` holds a run under another configuration, or the disease
+            has no benchmark.
+        RareSupportError: a bad spec, data or model (one line each).
+    """
     from raresupport.diseases import load_disease
-    from raresupport.evaluate.report import load_metrics, write_report
-    from raresupport.generate import get_generator
-    from raresupport.generate.dataset import generate_dataset
-    from raresupport.train.lora import train_lora
 
     out = Path(out_dir)
     disease = load_disease(config.disease)  # fail on a bad spec before writing anything
     _check_config(out, config)
+    with _run_log(out / RUN_LOG):
+
+        def say(message: str) -> None:
+            log(message)
+            _log.info(message)
+
+        return _run(config, out, disease, say)
+
+
+def _run(config: RunConfig, out: Path, disease: Any, say: Callable[[str], None]) -> dict:
+    from raresupport.evaluate.report import load_metrics, write_report
+    from raresupport.train.lora import train_lora
+
     spec = disease.spec
     timings_path = out / "timings.json"
-    timings: dict[str, float] = (
-        json.loads(timings_path.read_text()) if timings_path.exists() else {}
-    )
+    timings: dict[str, float] = read_json(timings_path) if timings_path.exists() else {}
     data_dir, adapter_dir = out / "data", out / "adapter"
-    gen_cfg = config.generate
-
-    def generate() -> None:
-        teacher = gen_cfg.teacher
-        if teacher is not None and teacher.cache_dir is None:
-            teacher = teacher.model_copy(update={"cache_dir": data_dir / ".cache" / "teacher"})
-        generator = (
-            get_generator("openai", config=teacher) if teacher else get_generator("grounded")
-        )
-        generate_dataset(
-            disease, generator, gen_cfg.n, data_dir, seed=gen_cfg.seed, avoid=gen_cfg.avoid,
-            val_fraction=gen_cfg.val_fraction,
-        )  # fmt: skip
-
     train_cfg = config.train
     if train_cfg.system_prompt is None:
         train_cfg = train_cfg.model_copy(update={"system_prompt": spec.system_prompt})
@@ -103,25 +145,24 @@ def run_pipeline(
     benches += config.evaluate.extra_benchmarks
     if not benches:
         raise RunFolderError(f"{disease.root}: disease has no benchmark.jsonl to evaluate on")
+    prompt = train_cfg.system_prompt
     steps = [
-        ("generate", data_dir / "manifest.json", generate),
+        ("generate", data_dir / "manifest.json", lambda: _generate(config, disease, data_dir)),
         ("train", adapter_dir / "train_summary.json",
          lambda: train_lora(config.model, data_dir, adapter_dir, train_cfg, resume=True)),
         ("evaluate baseline", out / "eval" / "baseline" / "metrics.json",
-         lambda: _evaluate(config.model, None, benches, out / "eval" / "baseline", config,
-                           spec.system_prompt)),
+         lambda: _evaluate(config, None, benches, out / "eval" / "baseline", prompt)),
         ("evaluate tuned", out / "eval" / "tuned" / "metrics.json",
-         lambda: _evaluate(config.model, adapter_dir, benches, out / "eval" / "tuned", config,
-                           spec.system_prompt)),
+         lambda: _evaluate(config, adapter_dir, benches, out / "eval" / "tuned", prompt)),
     ]  # fmt: skip
     for name, done, fn in steps:
-        _step(name, done, fn, log, timings)
-        timings_path.write_text(json.dumps(timings, indent=2), encoding="utf-8")
+        _step(name, done, fn, say, timings)
+        write_json(timings_path, timings)
     baseline = load_metrics(out / "eval" / "baseline" / "metrics.json")
     tuned = load_metrics(out / "eval" / "tuned" / "metrics.json")
     return write_report(
         out, baseline, tuned, config.evaluate.headline,
         title=f"raresupport: {spec.name} — {config.model}, baseline vs LoRA-tuned",
         extra={"disease": spec.id, "model": config.model, "timings_s": timings,
-               "dataset": json.loads((data_dir / "manifest.json").read_text())["counts"]},
+               "dataset": read_json(data_dir / "manifest.json")["counts"]},
     )  # fmt: skip

@@ -37,6 +37,8 @@ class GroundedGenerator:
     """Builds multiple-choice vignettes from the spec alone (no network, no model)."""
 
     name = "grounded"
+    #: items asked per round per item needed: validation drops some near-duplicates
+    oversample = 1.4
 
     def __init__(self, **_: Any) -> None:
         pass

@@ -569,6 +569,7 @@ class TeacherGenerator:
     """
 
     name = "openai"
+    config_class = TeacherConfig
 
     def __init__(self, config: TeacherConfig | None = None, **fields: Any) -> None:
         if config is not None and fields:

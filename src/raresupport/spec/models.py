@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from raresupport.chat import DEFAULT_SYSTEM_PROMPT
+
 Topic = Literal[
     "definition",
     "epidemiology",
@@ -158,9 +160,7 @@ class DiseaseSpec(_Model):
     icd11: list[str] = Field(default_factory=list)
     definition: str = Field(min_length=10)
     prevalence: str = ""
-    system_prompt: str = Field(
-        default="You are a careful clinical assistant. Answer with the letter of the best option."
-    )
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT
     sites: list[str] = Field(default_factory=list, description="Body sites treatments target.")
     facts: list[Fact] = Field(min_length=1)
     diagnostic_criteria: list[DiagnosticCriteria] = Field(default_factory=list)

@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from raresupport.data.benchmark import MCQItem
+from raresupport.data.benchmark import MCQItem, write_jsonl
 
 REPLAY_FILE = "replay.jsonl"
 REPLAY_TASK = "general"
@@ -38,21 +38,18 @@ _ASK = "Write one short exam question about {topic} in general medicine. Write o
 def _generate(
     model: Any, tokenizer: Any, prompts: list[str], max_new_tokens: int, sample: bool
 ) -> list[str]:
-    """Batched generation (left padding) of the continuations of ``prompts``."""
-    side = tokenizer.padding_side
-    tokenizer.padding_side = "left"
-    try:
-        enc = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
-        enc = {k: v.to(model.device) for k, v in enc.items()}
-        sampling = {"do_sample": True, "temperature": 0.9, "top_p": 0.95} if sample else {
-            "do_sample": False, "temperature": None, "top_p": None}
-        out = model.generate(
-            **enc, **sampling, max_new_tokens=max_new_tokens, min_new_tokens=2, top_k=None,
-            pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
-        )  # fmt: skip
-    finally:
-        tokenizer.padding_side = side
-    texts = tokenizer.batch_decode(out[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)
+    """Batched generation (left padding, BOS as in training) of the continuations of ``prompts``."""
+    from raresupport.tokens import encode_text, left_pad, pad_id
+
+    pad = pad_id(tokenizer)
+    ids, mask, _ = left_pad([encode_text(tokenizer, p) for p in prompts], pad)
+    sampling = {"do_sample": True, "temperature": 0.9, "top_p": 0.95} if sample else {
+        "do_sample": False, "temperature": None, "top_p": None}
+    out = model.generate(
+        input_ids=ids.to(model.device), attention_mask=mask.to(model.device), **sampling,
+        max_new_tokens=max_new_tokens, min_new_tokens=2, top_k=None, pad_token_id=pad,
+    )  # fmt: skip
+    texts = tokenizer.batch_decode(out[:, ids.shape[1] :], skip_special_tokens=True)
     return [next((line.strip() for line in t.splitlines() if line.strip()), "") for t in texts]
 
 
@@ -109,7 +106,5 @@ def load_or_make_replay(path: Path, make: Any) -> list[dict[str, str]]:
     if path.exists():
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     pairs = make()
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("".join(json.dumps(p) + "\n" for p in pairs), encoding="utf-8")
-    tmp.replace(path)
+    write_jsonl(path, pairs)
     return pairs
