@@ -8,10 +8,15 @@ Two prompt styles, because small models bind letters to options poorly:
   scorer compares option texts as continuations (as lm-evaluation-harness does).
 
 Training on both styles teaches what each scorer measures; evaluation uses the same renderer.
+
+Retrieved spec passages reach the model only through :func:`notes_block`: an item carries its
+rendered notes (``MCQItem.notes``) and :func:`mcq_messages` puts them above the question, so
+training, both scorers, the lm-evaluation-harness export and the assistant show identical notes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from raresupport.data.benchmark import MCQItem
@@ -26,11 +31,47 @@ DEFAULT_SYSTEM_PROMPT = (
 )
 
 
+NOTES_HEADER = "Notes:"
+#: the longest a note may be, in characters, unless the caller says otherwise
+#: (``RetrievalConfig.max_note_chars`` is the one source of the value used in runs)
+MAX_NOTE_CHARS = 160
+#: at most this many fact ids are printed per note (the passage keeps all of them)
+MAX_NOTE_IDS = 2
+
+
+def _shorten(text: str, max_chars: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= max_chars:
+        return text
+    cut = text[: max_chars - 3].rsplit(" ", 1)[0].rstrip(",;:")
+    return cut + "..."
+
+
+def notes_block(hits: Sequence[Any], max_chars: int = MAX_NOTE_CHARS) -> str:
+    """The notes shown to the model: one numbered line per hit, with its fact ids.
+
+    Args:
+        hits: retrieval hits (``raresupport.retrieve.Hit``) or passages, best first.
+        max_chars: each note's text is cut at a word to at most this many characters.
+
+    Returns:
+        ``"Notes:\n[1] (def.primary-sites) Primary focal ...\n[2] ..."``, or ``""`` for no hits.
+    """
+    lines = []
+    for i, hit in enumerate(hits, start=1):
+        passage = getattr(hit, "passage", hit)
+        ids = ", ".join(passage.fact_ids[:MAX_NOTE_IDS])
+        tag = f"({ids}) " if ids else ""
+        lines.append(f"[{i}] {tag}{_shorten(passage.text, max_chars)}")
+    return "\n".join([NOTES_HEADER, *lines]) if lines else ""
+
+
 def mcq_messages(
     item: MCQItem, style: PromptStyle = "letter", system_prompt: str | None = None
 ) -> list[dict[str, str]]:
-    """System + user messages for ``item`` in the given style."""
-    parts = [f"Task: {item.task}", item.question.strip()]
+    """System + user messages for ``item`` in the given style (its notes, if any, first)."""
+    parts = [item.notes.strip()] if item.notes.strip() else []
+    parts += [f"Task: {item.task}", item.question.strip()]
     if style == "letter":
         parts.append("\n".join(f"{k}. {v}" for k, v in item.options.items()))
         parts.append(LETTER_INSTRUCTION)

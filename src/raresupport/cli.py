@@ -92,7 +92,9 @@ def diseases_command() -> None:
 
 
 def _count_lines(path: Path) -> int:
-    return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    from raresupport.data.jsonl import iter_jsonl
+
+    return sum(1 for _ in iter_jsonl(path, RareSupportError, "benchmark"))
 
 
 @spec_app.command("validate")
@@ -156,6 +158,9 @@ def generate_command(
     ),
     concurrency: int | None = typer.Option(None, "--concurrency", min=1, help="Parallel requests."),
     timeout: float | None = typer.Option(None, "--timeout", help="Seconds per request."),
+    max_tokens: int | None = typer.Option(
+        None, "--max-tokens", min=1, help="Token limit per teacher reply (room for reasoning)."
+    ),
     templates: Path | None = typer.Option(
         None, "--templates", help="Folder of prompt templates overriding the disease's."
     ),
@@ -174,12 +179,13 @@ def generate_command(
     """
     from raresupport.diseases import load_disease
     from raresupport.generate import get_generator
-    from raresupport.generate.dataset import generate_dataset
+    from raresupport.generate.dataset import generate_dataset, shortfall
 
     d = load_disease(disease)
     options = {
         "model": model, "base_url": base_url, "api_key_env": api_key_env,
-        "concurrency": concurrency, "timeout_s": timeout, "templates_dir": templates,
+        "concurrency": concurrency, "timeout_s": timeout, "max_tokens": max_tokens,
+        "templates_dir": templates,
         **_key_values(option),
     }  # fmt: skip
     gen = get_generator(generator, options, cache_dir=out / ".cache" / generator)
@@ -189,6 +195,8 @@ def generate_command(
         f"[green]ok[/] {out}: {c['train']} train, {c['val']} val, {c['rejects']} rejects; "
         f"by task {c['by_task']}; letters {c['by_letter']}"
     )
+    if (short := shortfall(m)) is not None:
+        err_console.print(f"[bold yellow]warning:[/] {short}", highlight=False, soft_wrap=True)
 
 
 def _key_values(pairs: list[str]) -> dict[str, Any]:
@@ -262,7 +270,7 @@ def run_command(
 #: modules defining a plug-in family (a helper adding a family adds its module here)
 FAMILY_MODULES = [
     "raresupport.diseases", "raresupport.generate.base", "raresupport.evaluate.base",
-    "raresupport.models.base",
+    "raresupport.models.base", "raresupport.retrieve.base",
 ]
 
 
@@ -292,6 +300,9 @@ def _register_step_commands() -> None:
     export_app = typer.Typer(help="Export benchmarks to other tools.", no_args_is_help=True)
     export_app.command("lm-eval")(friendly(export_lm_eval_command))
     app.add_typer(export_app, name="export")
+    from raresupport.scaffold.cli import new_disease_command
+
+    app.command("new-disease")(friendly(new_disease_command))
     try:
         from raresupport.train.cli import train_command
     except ImportError:  # pragma: no cover - during development only

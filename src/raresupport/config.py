@@ -93,9 +93,11 @@ def validated(model: type[BaseModel], data: Any, where: str) -> Any:
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """The mapping in a JSON or YAML config file (ConfigError naming the file otherwise)."""
+    from raresupport.data.jsonl import read_text
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        data = yaml.safe_load(read_text(path, ConfigError, "run config")) or {}
+    except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: cannot read config ({exc})".replace("\n", " ")) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a config file holds a mapping, not {type(data).__name__}")

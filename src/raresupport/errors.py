@@ -42,6 +42,10 @@ class TeacherError(RareSupportError):
     """The teacher endpoint failed beyond what retries can absorb."""
 
 
+class GenerationError(RareSupportError):
+    """Generation produced no usable item; the message names the most common reject reason."""
+
+
 def field_path(loc: tuple[int | str, ...]) -> str:
     """Render a pydantic error location as ``treatments[3].line``."""
     out = ""

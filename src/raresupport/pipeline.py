@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from raresupport.config import RunConfig
+from raresupport.data.jsonl import read_json, write_json
 from raresupport.errors import RareSupportError
-from raresupport.jsonio import read_json, write_json
 
 RUN_LOG = "run.log"
 _log = logging.getLogger("raresupport.pipeline")
@@ -85,18 +85,20 @@ def _evaluate(config: RunConfig, adapter: Path | None, benches: list[Path], out:
     write_metrics(out / "metrics.json", metrics)
 
 
-def _generate(config: RunConfig, disease: Any, data_dir: Path) -> None:
+def _generate(config: RunConfig, disease: Any, data_dir: Path, say: Callable[[str], None]) -> None:
     from raresupport.generate import get_generator
-    from raresupport.generate.dataset import generate_dataset
+    from raresupport.generate.dataset import generate_dataset, shortfall
 
     gen = config.generate
     generator = get_generator(
         gen.generator, gen.options, cache_dir=data_dir / ".cache" / gen.generator
     )
-    generate_dataset(
+    manifest = generate_dataset(
         disease, generator, gen.n, data_dir, seed=gen.seed, avoid=gen.avoid,
         val_fraction=gen.val_fraction,
     )  # fmt: skip
+    if (short := shortfall(manifest)) is not None:
+        say(f"warning: {short}")
 
 
 def run_pipeline(
@@ -147,7 +149,7 @@ def _run(config: RunConfig, out: Path, disease: Any, say: Callable[[str], None])
         raise RunFolderError(f"{disease.root}: disease has no benchmark.jsonl to evaluate on")
     prompt = train_cfg.system_prompt
     steps = [
-        ("generate", data_dir / "manifest.json", lambda: _generate(config, disease, data_dir)),
+        ("generate", data_dir / "manifest.json", lambda: _generate(config, disease, data_dir, say)),
         ("train", adapter_dir / "train_summary.json",
          lambda: train_lora(config.model, data_dir, adapter_dir, train_cfg, resume=True)),
         ("evaluate baseline", out / "eval" / "baseline" / "metrics.json",

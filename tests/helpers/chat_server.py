@@ -10,7 +10,22 @@ JSON repair are exercised over HTTP rather than by patching the client. It answe
 * ``truncated_json``: 200 whose content is the first half of the JSON item;
 * ``bad_key``: the answer letter is not among the options;
 * ``bad_fact``: cites a fact id that is not in the spec;
-* ``slow``: a valid reply, sent only after ``slow_s`` (longer than the client's timeout).
+* ``slow``: a valid reply, sent only after ``slow_s`` (longer than the client's timeout);
+* ``http_400``: 400 for a reason unrelated to ``response_format`` (context length);
+* ``length``: 200 whose content stops half-way, with ``finish_reason: "length"``.
+
+The last two are not in :data:`FAULT_KINDS` (the default random mix); name them in ``kinds``.
+Deterministic behaviours of a whole server (not drawn per request):
+
+* ``style``: how a valid reply is dressed, one of :data:`STYLES` (reasoning blocks, reasoning
+  sent as ``reasoning_content``, prose with braces before a fenced block, a draft object
+  before the final one, ...);
+* ``cut_at_max_tokens``: a reply longer than the request's ``max_tokens`` (one token = one
+  whitespace-separated word) is cut there and sent with ``finish_reason: "length"``;
+* ``format_error_status`` / ``format_error_message``: how a server that does not support
+  ``response_format`` refuses it (400 or, like some llama.cpp builds, 500);
+* ``script``: user-message substring -> message fields (``content``, ``reasoning_content``,
+  ``finish_reason``) sent verbatim, for endpoints answering multiple-choice questions.
 
 Faults are drawn from a seeded RNG, one draw per request. Counters: total requests, requests
 per request-content hash (to spot repeated requests), faults by kind.
@@ -50,6 +65,18 @@ FAULT_EVENTS: dict[str, str] = {
     "bad_fact": "invalid_item",
     "slow": "timeouts",
 }
+#: Faults only drawn when named in ``kinds``.
+EXTRA_KINDS: tuple[str, ...] = ("http_400", "length")
+#: How a valid vignette reply is dressed (see :func:`dress`).
+STYLES: tuple[str, ...] = (
+    "json", "think", "reasoning", "thinking_tag", "unclosed_think", "reasoning_content",
+    "prose_fence", "draft_then_final",
+)
+#: Prose a reasoning model writes before its answer; the braces must not be taken for JSON.
+MUSING = (
+    "The user wants one vignette as {case, question, options, answer}; the options map "
+    "{A, B, C, D} to text and I must cite {fact_ids}. Let me check the facts first."
+)
 REQUEST_KEYS = ("model", "messages", "temperature", "max_tokens", "response_format")
 _FACT = re.compile(r"^- \[([^\]]+)\] (.+)$", re.M)
 _FOCUS = re.compile(r"turn on fact \[([^\]]+)\]")
@@ -91,6 +118,17 @@ class ServerConfig:
     expected_api_key: str | None = None
     #: ... and, if this is True, answered with 401
     require_api_key: bool = False
+    #: how a valid reply is dressed, one of STYLES
+    style: str = "json"
+    #: cut replies longer than the request's max_tokens (words) with finish_reason "length"
+    cut_at_max_tokens: bool = False
+    #: status and message of the refusal sent when response_format is not supported
+    format_error_status: int = 400
+    format_error_message: str = "response_format is not supported"
+    #: message of an injected http_500 fault
+    error_message: str = "internal error"
+    #: user-message substring -> message fields sent verbatim (first match wins)
+    script: dict[str, dict[str, Any]] = field(default_factory=dict)
     stats_file: Path | None = None
 
 
@@ -101,6 +139,7 @@ class Stats:
     faults: Counter = field(default_factory=Counter)
     faults_by_hash: Counter = field(default_factory=Counter)
     format_rejections: int = 0
+    max_tokens: Counter = field(default_factory=Counter)
     auth_ok: int = 0
     auth_bad: int = 0
 
@@ -111,6 +150,7 @@ class Stats:
             "faults": dict(self.faults),
             "injected": sum(self.faults.values()),
             "format_rejections": self.format_rejections,
+            "max_tokens": dict(self.max_tokens),
             "auth_ok": self.auth_ok,
             "auth_bad": self.auth_bad,
         }
@@ -196,6 +236,7 @@ class ChatServer:
             s = self.stats
             s.requests += 1
             s.by_hash[digest] += 1
+            s.max_tokens[body.get("max_tokens", body.get("max_completion_tokens"))] += 1
             if cfg.expected_api_key is not None:
                 ok = auth == f"Bearer {cfg.expected_api_key}"
                 s.auth_ok += ok
@@ -258,7 +299,11 @@ def _handler_for(server: ChatServer) -> type[BaseHTTPRequestHandler]:
             if fault == "unauthorized":
                 self._send(401, _error("invalid API key", None))
             elif fault == "format_unsupported":
-                self._send(400, _error("response_format is not supported", "response_format"))
+                param = "response_format" if cfg.format_error_status < 500 else None
+                self._send(cfg.format_error_status, _error(cfg.format_error_message, param))
+            elif fault == "http_400":
+                message = "This model's maximum context length is 4096 tokens"
+                self._send(400, _error(message, "messages"))
             elif fault == "http_429":
                 headers = {
                     "Retry-After": str(max(1, round(cfg.retry_after_s))),
@@ -266,7 +311,7 @@ def _handler_for(server: ChatServer) -> type[BaseHTTPRequestHandler]:
                 }
                 self._send(429, _error("rate limit reached", None), headers)
             elif fault == "http_500":
-                self._send(500, _error("internal error", None))
+                self._send(500, _error(cfg.error_message, None))
             else:
                 if fault == "slow":
                     time.sleep(cfg.slow_s)
@@ -294,6 +339,23 @@ def _error(message: str, param: str | None) -> dict[str, Any]:
     return {"error": {"message": message, "type": "invalid_request_error", "param": param}}
 
 
+def dress(item_json: str, style: str) -> tuple[str, str | None]:
+    """(content, reasoning_content) of a valid reply in ``style`` (see :data:`STYLES`)."""
+    draft = json.dumps({"case": "draft", "options": {"A": "x"}})
+    content = {
+        "json": item_json,
+        "think": f"<think>\n{MUSING}\n</think>\n\n{item_json}",
+        "reasoning": f"<reasoning>{MUSING} {draft}</reasoning>\n{item_json}",
+        "thinking_tag": f"<Thinking>\n{MUSING}\n</Thinking>\n{item_json}",
+        # templates that open <think> in the prompt: the reply starts inside the block
+        "unclosed_think": f"{MUSING} {draft}\n</think>\n{item_json}",
+        "reasoning_content": item_json,
+        "prose_fence": f"{MUSING}\n\n```json\n{item_json}\n```\nI hope {{this}} helps.",
+        "draft_then_final": f"First draft: {draft}\nFinal answer:\n{item_json}\nDone.",
+    }[style]
+    return content, (MUSING if style == "reasoning_content" else None)
+
+
 def _completion(
     body: dict[str, Any], digest: str, fault: str | None, cfg: ServerConfig
 ) -> dict[str, Any]:
@@ -301,18 +363,36 @@ def _completion(
     prompt = "\n".join(
         m.get("content") or "" for m in body.get("messages", []) if m.get("role") == "user"
     )
-    item = build_item(prompt, digest)
-    if fault == "bad_key":
-        item["answer"] = "E"
-    elif fault == "bad_fact":
-        item["fact_ids"] = ["no-such-fact-id"]
-    content = json.dumps(item)
-    if fault == "truncated_json":
-        content = content[: len(content) // 2]
-    elif not body.get("response_format") and cfg.fence_plain_replies:
-        content = f"Here is the vignette you asked for:\n```json\n{content}\n```\nGood luck!"
+    scripted = next((v for k, v in cfg.script.items() if k in prompt), None)
+    reasoning, finish = None, "stop"
+    if scripted is not None:
+        content = scripted.get("content")
+        reasoning = scripted.get("reasoning_content")
+        finish = scripted.get("finish_reason", "stop")
+    else:
+        item = build_item(prompt, digest)
+        if fault == "bad_key":
+            item["answer"] = "E"
+        elif fault == "bad_fact":
+            item["fact_ids"] = ["no-such-fact-id"]
+        content = json.dumps(item)
+        if fault == "truncated_json":
+            content = content[: len(content) // 2]
+        elif cfg.style != "json":
+            content, reasoning = dress(content, cfg.style)
+        elif not body.get("response_format") and cfg.fence_plain_replies:
+            content = f"Here is the vignette you asked for:\n```json\n{content}\n```\nGood luck!"
+        words = content.split(" ")
+        limit = body.get("max_tokens") or body.get("max_completion_tokens")
+        if fault == "length":
+            content, finish = " ".join(words[: len(words) // 2]), "length"
+        elif cfg.cut_at_max_tokens and limit is not None and len(words) > limit:
+            content, finish = " ".join(words[:limit]), "length"
     prompt_tokens = sum(len((m.get("content") or "").split()) for m in body.get("messages", []))
-    completion_tokens = len(content.split())
+    completion_tokens = len((content or "").split()) + len((reasoning or "").split())
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if reasoning is not None:
+        message["reasoning_content"] = reasoning
     return {
         "id": f"chatcmpl-{digest[:16]}",
         "object": "chat.completion",
@@ -321,8 +401,8 @@ def _completion(
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": content},
-                "finish_reason": "stop",
+                "message": message,
+                "finish_reason": finish,
             }
         ],
         "usage": {
@@ -346,17 +426,24 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-faults-per-request", type=int, default=None)
     p.add_argument("--no-response-format", action="store_true", help="400 on response_format")
+    p.add_argument("--style", choices=STYLES, default="json", help="how valid replies look")
+    p.add_argument("--cut-at-max-tokens", action="store_true", help="finish_reason length")
+    p.add_argument("--format-error-status", type=int, default=400)
+    p.add_argument("--format-error-message", default="response_format is not supported")
     p.add_argument("--stats-file", type=Path, default=None)
     a = p.parse_args(argv)
     kinds = tuple(k for k in a.kinds.split(",") if k)
-    unknown = set(kinds) - set(FAULT_KINDS)
+    unknown = set(kinds) - set(FAULT_KINDS + EXTRA_KINDS)
     if unknown:
-        p.error(f"unknown fault kinds {sorted(unknown)}; known: {', '.join(FAULT_KINDS)}")
+        known = ", ".join(FAULT_KINDS + EXTRA_KINDS)
+        p.error(f"unknown fault kinds {sorted(unknown)}; known: {known}")
     server = ChatServer(
         port=a.port, host=a.host, fault_rate=a.fault_rate, kinds=kinds, latency=a.latency,
         slow_s=a.slow, retry_after_s=a.retry_after, seed=a.seed,
         max_faults_per_request=a.max_faults_per_request,
         supports_response_format=not a.no_response_format, stats_file=a.stats_file,
+        style=a.style, cut_at_max_tokens=a.cut_at_max_tokens,
+        format_error_status=a.format_error_status, format_error_message=a.format_error_message,
     )
     server.write_stats()
     print(server.base_url, flush=True)

@@ -73,18 +73,7 @@ class Vignette(BaseModel):
 
 def load_vignettes(path) -> list[Vignette]:
     """Read a vignette JSONL file (train.jsonl, val.jsonl); errors name file, line and field."""
-    from pathlib import Path
-
-    from raresupport.data.benchmark import parse_jsonl_line
+    from raresupport.data.jsonl import read_jsonl
     from raresupport.errors import DataError
 
-    path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    return [
-        parse_jsonl_line(path, n, line, Vignette, DataError)
-        for n, line in enumerate(lines, start=1)
-        if line.strip()
-    ]
+    return [v for _, v in read_jsonl(path, Vignette, DataError, "vignette file")]

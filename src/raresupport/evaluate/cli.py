@@ -60,6 +60,11 @@ def eval_command(
     strict: bool = typer.Option(
         False, "--strict", help="Refuse an adapter trained on another base model."
     ),
+    max_tokens: int | None = typer.Option(
+        None, "--max-tokens", min=1,
+        help="Reply budget per item for --method generate (room for a reasoning model to "
+        "think) [default: 4096].",
+    ),
     out: Path = typer.Option(..., help="Output folder for metrics.json and predictions.jsonl."),
 ) -> None:
     """Evaluate a model on multiple-choice benchmarks (accuracy per task with 95 % CIs)."""
@@ -87,6 +92,7 @@ def eval_command(
     metrics = evaluate_benchmarks(
         backend, list(benchmark), methods, system_prompt, batch_size,
         predictions_path=Path(out) / "predictions.jsonl",
+        **({"max_tokens": max_tokens} if max_tokens is not None else {}),
     )  # fmt: skip
     metrics["model"] = backend.describe()
     path = write_metrics(Path(out) / "metrics.json", metrics)

@@ -42,7 +42,8 @@ import typer
 import yaml
 
 from raresupport.chat import mcq_messages, render_prompt
-from raresupport.data.benchmark import MCQItem, load_benchmark, write_jsonl
+from raresupport.data.benchmark import MCQItem, load_benchmark
+from raresupport.data.jsonl import write_jsonl
 from raresupport.errors import RareSupportError
 from raresupport.models.base import DEFAULT_MODEL
 

@@ -81,12 +81,25 @@ def summarize(predictions: Sequence[Prediction]) -> dict[str, Any]:
         "by_task": {t: _task_block(flags) for t, flags in sorted(by_task.items())},
         "letter_distribution": letter_distribution(p.pred for p in predictions),
         "parse_failures": sum(1 for p in predictions if p.pred is None),
+        "parse_failure_reasons": parse_failure_reasons(predictions),
         "correct": {p.id: p.correct for p in predictions},
     }
     variants = _variant_blocks(predictions)
     if variants:
         block["variants"] = variants
     return block
+
+
+def parse_failure_reasons(predictions: Sequence[Prediction]) -> dict[str, int]:
+    """Unparsed predictions by reason (``truncated``, ``empty``, ``no letter``), most first.
+
+    Only the ``generate`` rule parses text; a scorer that records no reason adds nothing.
+    """
+    reasons = Counter(
+        p.extra["parse_failure"] for p in predictions
+        if p.pred is None and isinstance(p.extra.get("parse_failure"), str)
+    )
+    return dict(reasons.most_common())
 
 
 def _task_block(flags: Sequence[bool]) -> dict[str, Any]:

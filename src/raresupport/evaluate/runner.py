@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from raresupport.data.benchmark import MCQItem, load_benchmark, write_jsonl
+from raresupport.data.benchmark import MCQItem, load_benchmark
+from raresupport.data.jsonl import write_json, write_jsonl
 from raresupport.errors import ConfigError
 from raresupport.evaluate.base import Prediction, scorers
 from raresupport.evaluate.metrics import answer_distribution, summarize
-from raresupport.jsonio import write_json
 
 DEFAULT_METHODS: tuple[str, ...] = ("letter", "loglik")
 

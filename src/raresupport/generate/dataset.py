@@ -16,8 +16,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from raresupport.data.benchmark import MCQItem, load_benchmark, write_jsonl
+from raresupport.data.benchmark import MCQItem, load_benchmark
+from raresupport.data.jsonl import write_json, write_jsonl
 from raresupport.data.vignette import TASKS, Task, Vignette
+from raresupport.errors import GenerationError
 from raresupport.generate.base import GenerationResult, Generator, Reject
 from raresupport.generate.validate import (
     ValidationConfig,
@@ -25,7 +27,6 @@ from raresupport.generate.validate import (
     rebalance_letters,
     validate_vignettes,
 )
-from raresupport.jsonio import write_json
 
 
 class Manifest(BaseModel):
@@ -105,7 +106,15 @@ def generate_dataset(
     """Make ``n`` validated vignettes for ``disease`` and write them to ``out_dir``.
 
     The disease's own benchmark is always in ``avoid``: no training item may be near-identical
-    to an evaluation question. Rounds top up what validation removed, each with a new seed.
+    to an evaluation question. Rounds top up what validation removed, each with a new seed; a
+    round in which the generator produced no item at all ends the rounds (what failed every
+    item of one round fails the next one too). Fewer accepted items than ``n`` is reported in
+    the manifest (``counts.accepted`` < ``n_requested``, see :func:`shortfall`).
+
+    Raises:
+        GenerationError: no item was accepted. ``rejects.jsonl`` is written first (to see
+            why); ``train.jsonl``, ``val.jsonl`` and ``manifest.json`` are not (a resumed
+            ``run`` must not take the step for done).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -135,6 +144,12 @@ def generate_dataset(
         _merge_counts(total.usage, result.usage)
         total.template_hashes.update(result.template_hashes)
         total.model = total.model or result.model
+        if not result.vignettes:
+            break
+
+    if not accepted:
+        write_jsonl(out / "rejects.jsonl", rejects)
+        raise GenerationError(f"{out}: " + no_items_message(n, rejects, out / "rejects.jsonl"))
 
     final = rebalance_letters(_trim_balanced(accepted, n, tasks), seed)
     final = [v.model_copy(update={"status": "accepted"}) for v in final]
@@ -159,10 +174,44 @@ def generate_dataset(
         },
         events=total.events,
         usage=total.usage,
-        reject_reasons=dict(Counter(r.reason.split(" (")[0] for r in rejects)),
+        reject_reasons=dict(Counter(reason_kind(r) for r in rejects).most_common()),
         template_hashes=total.template_hashes,
         key_longest_fraction=round(key_longest_fraction(final), 4),
         avoid=[str(p) for p in avoid_paths],
     )
     write_json(out / "manifest.json", manifest.model_dump(mode="json"))
     return manifest
+
+
+def reason_kind(reject: Reject) -> str:
+    """The reason without its per-item detail in parentheses (the manifest's grouping)."""
+    return reject.reason.split(" (")[0]
+
+
+def _failure_kind(reject: Reject) -> str:
+    """A teacher reject's event (``truncated``, ``http_5xx``, ...); else :func:`reason_kind`."""
+    kind = reason_kind(reject)
+    return kind.split(":")[0] if reject.stage == "generate" else kind
+
+
+def no_items_message(n: int, rejects: Sequence[Reject], where: Path) -> str:
+    """One line: 0 of n accepted, the most common reject reason with its count and an example."""
+    if not rejects:
+        return f"0 of {n} requested items accepted and nothing rejected"
+    kind, count = Counter(_failure_kind(r) for r in rejects).most_common(1)[0]
+    example = next(r for r in rejects if _failure_kind(r) == kind)
+    item = example.item.get("id") or example.item.get("index", "?")
+    return (
+        f"0 of {n} requested items accepted; most common reject reason ({count} of "
+        f"{len(rejects)}): {kind}; e.g. item {item}: {example.reason} (all in {where})"
+    )
+
+
+def shortfall(manifest: Manifest) -> str | None:
+    """A one-line warning when fewer items were accepted than requested, else None."""
+    accepted = manifest.counts.get("accepted", 0)
+    if accepted >= manifest.n_requested:
+        return None
+    top = next(iter(manifest.reject_reasons), None)
+    why = f"; most common reject reason: {top}" if top else ""
+    return f"only {accepted} of {manifest.n_requested} requested items accepted{why}"

@@ -16,8 +16,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from raresupport.data.jsonl import read_json, write_json
 from raresupport.errors import ModelError
-from raresupport.jsonio import read_json, write_json
 
 RECORD_FILE = "raresupport_adapter.json"
 #: values sampled from each weight tensor for the fingerprint (hashing all of a 135M model

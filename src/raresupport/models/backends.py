@@ -83,8 +83,9 @@ class Endpoint:
             self.client = OpenAI(base_url=self.base_url, api_key=key, timeout=self.timeout)
         return self.client
 
-    def chat(self, messages: list[dict[str, str]], *, max_tokens: int, item_id: str = "") -> str:
-        """The reply text to ``messages`` at temperature 0 ("" when the server sends none).
+    def chat(self, messages: list[dict[str, str]], *, max_tokens: int, item_id: str = "") -> Any:
+        """The reply to ``messages`` at temperature 0, as a :class:`raresupport.replies.Reply`
+        (final content, reasoning text, finish reason).
 
         Raises:
             ModelError: the request failed (one line naming the model and the item).
@@ -97,7 +98,9 @@ class Endpoint:
             raise ModelError(
                 f"endpoint model {self.model!r} failed on item {item_id!r}: {exc}"
             ) from exc
-        return (reply.choices[0].message.content or "") if reply.choices else ""
+        from raresupport.replies import reply_of
+
+        return reply_of(reply)
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.model, "adapter": None, "base_url": self.base_url}

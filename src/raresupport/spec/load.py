@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from raresupport.data.jsonl import read_text
 from raresupport.errors import SpecError, field_path
 from raresupport.spec.models import DiseaseSpec
 
@@ -18,10 +19,7 @@ def load_spec(path: str | Path) -> DiseaseSpec:
         SpecError: e.g. ``spec.yaml:88: treatments[3].line: Input should be 1, 2 or 3``.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read spec ({exc.strerror or exc})") from None
+    text = read_text(path, SpecError, "spec")
     try:
         data = yaml.safe_load(text)
         root = yaml.compose(text)

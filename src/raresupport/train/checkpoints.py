@@ -15,8 +15,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from raresupport.data.jsonl import iter_jsonl, write_json, write_jsonl
 from raresupport.errors import RareSupportError
-from raresupport.jsonio import write_json
 from raresupport.tokens import Example
 from raresupport.train.config import TrainConfig
 
@@ -135,6 +135,5 @@ def rewind_log(path: Path, step: int) -> None:
     """Keep log lines up to ``step`` so a resumed run's log reads as one run."""
     if not path.is_file():
         return
-    lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
-    kept = [ln for ln in lines if json.loads(ln)["step"] <= step]
-    path.write_text("".join(ln + "\n" for ln in kept), encoding="utf-8")
+    kept = [row for _, row in iter_jsonl(path, RareSupportError, "training log")]
+    write_jsonl(path, [row for row in kept if row["step"] <= step])

@@ -71,7 +71,7 @@ def train_command(
     from rich.console import Console
 
     from raresupport.config import validated
-    from raresupport.jsonio import read_json
+    from raresupport.data.jsonl import read_json
     from raresupport.train.data import dataset_system_prompt
     from raresupport.train.lora import SUMMARY_FILE, train_lora
 

@@ -33,9 +33,9 @@ def dataset_system_prompt(data: Path | str | Sequence[Vignette]) -> str | None:
     manifest = folder / "manifest.json"
     if not manifest.is_file():
         return None
+    from raresupport.data.jsonl import read_json
     from raresupport.diseases import load_disease
     from raresupport.errors import RareSupportError
-    from raresupport.jsonio import read_json
 
     try:
         return load_disease(read_json(manifest)["disease"]).spec.system_prompt

@@ -7,7 +7,6 @@ step; ``accelerate`` syncs the gradients once per step and only the main process
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from raresupport.data.jsonl import append_jsonl
 from raresupport.progress import Progress
 from raresupport.tokens import IGNORE_INDEX, Example, collate
 from raresupport.train.batching import step_plan
@@ -144,8 +144,7 @@ def run_steps(
             if acc.is_main_process and (
                 state.step % cfg.log_every == 0 or state.step == run.total_steps
             ):
-                with (run.out_dir / LOG_FILE).open("a", encoding="utf-8") as fh:
-                    fh.write(json.dumps(record) + "\n")
+                append_jsonl(run.out_dir / LOG_FILE, record)
             if state.step % cfg.save_every_steps == 0 or state.step % run.steps_per_epoch == 0:
                 _checkpoint(run, state, rng_after_step)
             if on_step is not None:

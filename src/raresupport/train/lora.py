@@ -36,9 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from raresupport.chat import DEFAULT_SYSTEM_PROMPT
+from raresupport.data.jsonl import write_json
 from raresupport.data.vignette import Vignette
 from raresupport.errors import DataError
-from raresupport.jsonio import write_json
 from raresupport.models.adapter import base_fingerprint, write_record
 from raresupport.models.load import load_model
 from raresupport.tokens import Example, collate, pad_id

@@ -1,0 +1,130 @@
+"""Reading a teacher reply: the vignette JSON apart from reasoning and prose, then validated.
+
+A reply may hold reasoning (``<think>`` blocks, see :mod:`raresupport.replies`), prose with
+braces ("as {case, question, options}"), a draft object, a Markdown fence. The rule: strip the
+reasoning; the whole answer if it is an object; else the last fenced block that parses to an
+object; else the last complete top-level ``{...}`` that parses.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from pydantic import ValidationError
+
+from raresupport.data.vignette import Provenance, Vignette
+from raresupport.generate.teacher.plan import ITEM_FIELDS, LETTERS, ItemPlan
+from raresupport.replies import final_answer
+from raresupport.spec.models import DiseaseSpec
+
+_FENCED = re.compile(r"```[A-Za-z0-9_-]*[ \t]*\n?(.*?)```", re.S)
+_DECODER = json.JSONDecoder()
+
+
+def parse_reply(content: str | None) -> dict[str, Any]:
+    """The JSON object a reply's final answer holds.
+
+    Raises:
+        ValueError: ``empty reply`` (nothing outside reasoning), ``no JSON object in reply``,
+            or ``expected a JSON object, got list``.
+    """
+    text = final_answer(content)
+    if not text:
+        raise ValueError("empty reply" + (" (only reasoning)" if content and content.strip()
+                                          else ""))
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    else:
+        if isinstance(obj, dict):
+            return obj
+        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
+    for block in reversed(_FENCED.findall(text)):
+        try:
+            obj = json.loads(block)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(obj, dict):
+            return obj
+    found = last_object(text)
+    if found is None:
+        raise ValueError("no JSON object in reply")
+    return found
+
+
+def last_object(text: str) -> dict[str, Any] | None:
+    """The last complete top-level ``{...}`` in ``text`` that parses as a JSON object.
+
+    Scans left to right: an object that parses is skipped whole (its inner braces are not
+    top-level); a brace group that does not parse (prose such as ``{case, question}``) is
+    skipped to its matching close; an unclosed group (a cut reply) ends the scan, so an inner
+    object of a truncated item is never taken for the item.
+    """
+    best, i = None, text.find("{")
+    while i >= 0:
+        try:
+            obj, end = _DECODER.raw_decode(text, i)
+        except json.JSONDecodeError:
+            end = _matching_close(text, i)
+            if end is None:
+                break
+        else:
+            if isinstance(obj, dict):
+                best = obj
+        i = text.find("{", end)
+    return best
+
+
+def _matching_close(text: str, start: int) -> int | None:
+    """Index after the ``}`` closing the ``{`` at ``start`` (double-quoted strings skipped)."""
+    depth, in_string, escaped = 0, False, False
+    for j in range(start, len(text)):
+        ch = text[j]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return j + 1
+    return None
+
+
+def build_vignette(
+    obj: dict[str, Any], plan: ItemPlan, spec: DiseaseSpec, provenance: Provenance
+) -> Vignette:
+    """Validate a parsed reply into a Vignette.
+
+    Raises:
+        ValueError: a field is missing or invalid, or a cited fact id is not in the spec.
+    """
+    fields = {k: obj[k] for k in ITEM_FIELDS if k in obj}
+    if isinstance(fields.get("options"), list) and len(fields["options"]) == len(LETTERS):
+        fields["options"] = dict(zip(LETTERS, fields["options"], strict=True))
+    if isinstance(fields.get("answer"), str):
+        fields["answer"] = fields["answer"].strip().upper()
+    try:
+        vignette = Vignette(
+            id=plan.id, disease=spec.id, task=plan.task, provenance=provenance, **fields
+        )
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'item'}: {e['msg']}"
+            for e in exc.errors(include_url=False)
+        )
+        raise ValueError(problems) from None
+    unknown = sorted(set(vignette.fact_ids) - spec.fact_ids)
+    if unknown:
+        raise ValueError(f"fact_ids not in the spec: {unknown}")
+    return vignette

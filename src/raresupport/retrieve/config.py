@@ -1,0 +1,42 @@
+"""RetrievalConfig: the one source of the retrieval defaults (retriever, k, cut-off, RAFT)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RetrievalConfig(BaseModel):
+    """Which notes a prompt gets, in training and in evaluation.
+
+    The values were chosen on the generated validation split, never on a shipped benchmark;
+    docs/retrieval.md has the measurements and the command that repeats them.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    retriever: str = Field("bm25", description="Registered retriever name (`retrievers`).")
+    k: int = Field(3, ge=0, le=10, description="Notes per prompt at most; 0 = no retrieval.")
+    cutoff: float = Field(
+        1.0, ge=0.0,
+        description="Relevance gate of the retriever; for bm25 the number of disease anchor "
+        "words a question must contain to get notes (0 = always retrieve).",
+    )  # fmt: skip
+    gold_removed_share: float = Field(
+        0.2, ge=0.0, le=1.0,
+        description="RAFT: share of training items whose notes keep only distractors (every "
+        "passage citing one of the item's own fact ids is removed).",
+    )  # fmt: skip
+    no_notes_share: float = Field(
+        0.2, ge=0.0, le=1.0,
+        description="RAFT: share of training items shown without notes, so the model still "
+        "answers when retrieval returns nothing.",
+    )  # fmt: skip
+    max_note_chars: int = Field(
+        160, ge=20,
+        description="Each note is cut (at a word) to this many characters: notes lengthen every "
+        "training sequence, and tokens per step set the run's time.",
+    )  # fmt: skip
+
+    def options(self) -> dict[str, float]:
+        """Keyword options for :func:`raresupport.retrieve.load_retriever`."""
+        return {"cutoff": self.cutoff}

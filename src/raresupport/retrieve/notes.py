@@ -1,0 +1,114 @@
+"""Notes for items: the same retriever and renderer at training and at evaluation time.
+
+* :func:`with_notes` - evaluation: every item gets the notes retrieved for its question.
+* :func:`raft_notes` - retrieval-aware training (RAFT): every training item gets the notes
+  retrieved for its own text (case and question, never the options or the key); a fixed share
+  keeps only distractors (every passage citing one of the item's fact ids removed) and a fixed
+  share gets no notes, so the model learns to use notes that help, to ignore notes that do not,
+  and to answer without notes.
+* :func:`recall_at_k` - how often a retrieved note cites one of an item's own fact ids.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from raresupport.chat import notes_block
+from raresupport.data.benchmark import MCQItem
+from raresupport.data.vignette import Vignette
+from raresupport.retrieve.base import Hit, Retriever
+from raresupport.retrieve.config import RetrievalConfig
+
+#: RAFT roles of a training item
+FULL, GOLD_REMOVED, NO_NOTES = "full", "gold_removed", "no_notes"
+
+
+def query_of(item: MCQItem | Vignette) -> str:
+    """The text retrieval sees: the case and the question, never the options."""
+    if isinstance(item, Vignette):
+        return f"{item.case.strip()}\n{item.question.strip()}"
+    return item.question.strip()
+
+
+def with_notes(
+    items: Sequence[MCQItem], retriever: Retriever, config: RetrievalConfig
+) -> list[MCQItem]:
+    """Copies of ``items`` carrying the notes block retrieved for each question."""
+    if config.k <= 0:
+        return list(items)
+    return [
+        item.model_copy(update={"notes": notes_block(
+            retriever.retrieve(query_of(item), k=config.k), config.max_note_chars)})
+        for item in items
+    ]  # fmt: skip
+
+
+def raft_roles(ids: Sequence[str], config: RetrievalConfig, seed: int = 0) -> dict[str, str]:
+    """Each item's RAFT role; exactly ``round(n * share)`` items get each non-full role.
+
+    Roles are drawn by shuffling ids with ``seed``, so they do not depend on item order beyond
+    the ids themselves and the same data always gets the same roles.
+    """
+    order = sorted(ids)
+    random.Random(f"raft:{seed}").shuffle(order)
+    n_none = round(len(order) * config.no_notes_share)
+    n_gold = min(len(order) - n_none, round(len(order) * config.gold_removed_share))
+    roles = dict.fromkeys(order, FULL)
+    roles.update(dict.fromkeys(order[:n_none], NO_NOTES))
+    roles.update(dict.fromkeys(order[n_none : n_none + n_gold], GOLD_REMOVED))
+    return roles
+
+
+def distractors(
+    retriever: Retriever, query: str, fact_ids: Sequence[str], k: int, pool: int = 20
+) -> list[Hit]:
+    """The top ``k`` hits for ``query`` after removing every passage citing ``fact_ids``."""
+    gold = set(fact_ids)
+    hits = retriever.retrieve(query, k=k + pool)
+    return [h for h in hits if not gold & set(h.passage.fact_ids)][:k]
+
+
+def raft_notes(
+    vignettes: Sequence[Vignette], retriever: Retriever, config: RetrievalConfig, seed: int = 0
+) -> dict[str, tuple[str, str]]:
+    """``{vignette id: (role, notes block)}`` for training (see the module docstring)."""
+    roles = raft_roles([v.id for v in vignettes], config, seed)
+    out: dict[str, tuple[str, str]] = {}
+    for v in vignettes:
+        role = roles[v.id]
+        if role == NO_NOTES or config.k <= 0:
+            out[v.id] = (role, "")
+            continue
+        query = query_of(v)
+        hits = (distractors(retriever, query, v.fact_ids, config.k) if role == GOLD_REMOVED
+                else retriever.retrieve(query, k=config.k))  # fmt: skip
+        out[v.id] = (role, notes_block(hits, config.max_note_chars))
+    return out
+
+
+def recall_at_k(
+    vignettes: Sequence[Vignette], retriever: Retriever, k: int
+) -> dict[str, Any]:
+    """Retrieval quality on items that carry fact ids (the generated val split).
+
+    Returns:
+        ``{"k", "n", "recall": share of items with a top-k note citing one of their fact ids,
+        "gated": share of items that got no notes at all, "by_task": {task: recall}}``.
+    """
+    found: dict[str, list[bool]] = {}
+    gated = 0
+    for v in vignettes:
+        hits = retriever.retrieve(query_of(v), k=k)
+        gated += not hits
+        ok = any(set(v.fact_ids) & set(h.passage.fact_ids) for h in hits)
+        found.setdefault(v.task, []).append(ok)
+    flat = [x for xs in found.values() for x in xs]
+    n = len(flat)
+    return {
+        "k": k, "n": n,
+        "recall": round(sum(flat) / n, 4) if n else None,
+        "gated": round(gated / n, 4) if n else None,
+        "by_task": {t: round(sum(xs) / len(xs), 4) for t, xs in sorted(found.items())},
+    }  # fmt: skip
