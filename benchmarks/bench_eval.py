@@ -3,6 +3,7 @@
 On demand, not a test::
 
     python benchmarks/bench_eval.py [--benchmark FILE] [--batch-sizes 1,8] [--limit N]
+    python benchmarks/bench_eval.py --smoke     # tiny model, seconds (the test suite runs it)
 
 Uses the shipped hyperhidrosis benchmark when present, else a synthetic interchange file.
 Reports letter, loglik (shared-prompt KV cache) and loglik without the cache trick (pairs).
@@ -16,6 +17,8 @@ import random
 import tempfile
 import time
 from pathlib import Path
+
+from _common import machine_line, param_count, score_gflop, share, smoke_model
 
 SHIPPED = (
     Path(__file__).resolve().parents[1] / "src/raresupport/diseases/hyperhidrosis/benchmark.jsonl"
@@ -50,11 +53,16 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help="score only the first N items")
     ap.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: default)")
     ap.add_argument("--no-pairs", action="store_true", help="skip the slower pairs variant")
+    ap.add_argument("--smoke", action="store_true", help="tiny model, 8 items: seconds")
     args = ap.parse_args()
-    if args.threads:
-        import torch
+    import torch
 
+    if args.threads:
         torch.set_num_threads(args.threads)
+    if args.smoke:
+        args.model, args.limit, args.batch_sizes = str(smoke_model()), 8, "8"
+    line, peak = machine_line(torch.get_num_threads())
+    print(line)
 
     path = args.benchmark or (SHIPPED if SHIPPED.is_file() else None)
     if path is None:
@@ -62,20 +70,31 @@ def main() -> None:
     items = load_benchmark(path)[: args.limit or None]
     start = time.perf_counter()
     backend = LocalModel.load(args.model)
+    params = param_count(args.model)
     print(f"model {args.model} loaded in {time.perf_counter() - start:.1f} s; "
           f"{len(items)} items from {path}")  # fmt: skip
     variants = [("letter", {}), ("loglik", {})]
     if not args.no_pairs:
         variants.append(("loglik", {"shared_prompt": False}))
     evaluate_model(backend, items[:2], ("letter",), progress=False)  # warm-up
-    print(f"{'method':<16}{'batch':>6}{'q/s':>8}{'acc':>8}")
+    print(f"{'method':<16}{'batch':>6}{'q/s':>8}{'acc':>8}  achieved")
     for bs in (int(b) for b in args.batch_sizes.split(",")):
         for method, opts in variants:
             res = evaluate_model(backend, items, (method,), None, bs, progress=False, **opts)
             r = res[method]
             label = method + (" (pairs)" if opts else "")
             acc = sum(p.correct for p in r.predictions) / len(r.predictions)
-            print(f"{label:<16}{bs:>6}{r.questions_per_s:>8.2f}{acc:>8.1%}", flush=True)
+            tokens = _prompt_tokens(backend.tokenizer, items) * (1 if method == "letter" else 2)
+            seconds = len(items) / r.questions_per_s
+            print(f"{label:<16}{bs:>6}{r.questions_per_s:>8.2f}{acc:>8.1%}  "
+                  f"{share(score_gflop(params, tokens), seconds, peak)}", flush=True)
+
+
+def _prompt_tokens(tok, items) -> int:
+    """Tokens of the questions and options: a rough size of the forward work (loglik scores
+    each option after a shared prompt, so about twice the question tokens)."""
+    text = [i.question + " ".join(i.options.values()) for i in items]
+    return sum(len(ids) for ids in tok(text)["input_ids"])
 
 
 if __name__ == "__main__":

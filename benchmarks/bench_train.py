@@ -18,10 +18,19 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
+from _common import (
+    backward_share,
+    machine_line,
+    param_count,
+    share,
+    smoke_model,
+    train_gflop,
+)
 
-from raresupport.train.config import TrainConfig
+from raresupport.config import RunConfig
 from raresupport.train.demo import demo_vignettes
 from raresupport.train.lora import train_lora
 
@@ -31,7 +40,7 @@ def _peak_rss_mib() -> float:
     return kib / 1024 if sys.platform != "darwin" else kib / 2**20
 
 
-def bench(model: str, n: int, config: TrainConfig) -> dict:
+def bench(model: str, n: int, config: Any) -> dict:
     """Train ``config.max_steps`` steps on ``n`` synthetic vignettes; return the run summary.
 
     Adds per-step wall and CPU seconds (the first step, which warms kernels, is left out).
@@ -63,25 +72,28 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--max-length", type=int, default=320)
-    ap.add_argument("--lr", type=float, default=TrainConfig().lr)
+    ap.add_argument("--lr", type=float, default=None, help="default: the run's TrainConfig")
     ap.add_argument("--full-head", action="store_true", help="also run with full logits")
     ap.add_argument("--mixed-precision", default="auto", choices=["auto", "no", "bf16"])
-    ap.add_argument("--dropout", type=float, default=0.05)
+    ap.add_argument("--dropout", type=float, default=None)
+    ap.add_argument("--smoke", action="store_true", help="tiny model, 3 steps: seconds")
     args = ap.parse_args(argv)
+    if args.smoke:
+        args.model, args.n, args.steps, args.batch_size = str(smoke_model()), 12, 3, 4
+    line, peak = machine_line(torch.get_num_threads())
+    print(line)
+    params = param_count(args.model)
+    run_train = RunConfig(disease="hyperhidrosis").train  # LoRA settings as `run` uses them
 
     variants = [True, False] if args.full_head else [True]
     for head_only in variants:
-        cfg = TrainConfig(
-            max_steps=args.steps,
-            batch_size=args.batch_size,
-            max_length=args.max_length,
-            lr=args.lr,
-            answer_only_head=head_only,
-            mixed_precision=args.mixed_precision,
-            dropout=args.dropout,
-            save_every_steps=10_000,
-        )
+        update = {"max_steps": args.steps, "batch_size": args.batch_size,
+                  "max_length": args.max_length, "answer_only_head": head_only,
+                  "mixed_precision": args.mixed_precision, "save_every_steps": 10_000}
+        update |= {k: v for k, v in (("lr", args.lr), ("dropout", args.dropout)) if v is not None}
+        cfg = run_train.model_copy(update=update)
         s = bench(args.model, args.n, cfg)
+        work = train_gflop(params, s["tokens"], backward_share(args.model, cfg.top_layers))
         print(
             f"{args.model} answer_only_head={head_only} batch={args.batch_size} "
             f"max_length={args.max_length} steps={s['steps']} {s['mixed_precision']}: "
@@ -91,7 +103,8 @@ def main(argv: list[str] | None = None) -> None:
             f"loss {s['first_loss']:.3f} -> {s['final_loss']:.3f} (mean of last 10), "
             f"{s['tokens'] / s['steps']:.0f} tokens/step, "
             f"wall incl. load {s['wall_seconds_incl_load']:.1f} s, "
-            f"peak RSS {_peak_rss_mib():.0f} MiB",
+            f"peak RSS {_peak_rss_mib():.0f} MiB; "
+            f"{share(work, s['tokens'] / s['tokens_per_s'], peak, s['mixed_precision'])}",
             flush=True,
         )
 

@@ -1,8 +1,9 @@
 """Our evaluator vs lm-evaluation-harness on the same model, items and tokens (on demand, not CI).
 
     python benchmarks/bench_vs_lm_eval.py --limit 40 --adapter runs/bench-trl/ours
+    python benchmarks/bench_vs_lm_eval.py --smoke   # tiny model, seconds (the test suite runs it)
 
-Needs lm-eval installed next to raresupport (see benchmarks/README.md). Exports the benchmark
+Needs lm-eval installed (the ``dev`` extra has it). Exports the benchmark
 with ``raresupport export lm-eval`` (prompts pre-rendered with the chat template), then, for
 the base model and the base + adapter, runs in this one process, interleaved in chunks of
 ``--chunk`` items (lm-eval, then ours, on the same items; the order alternates per chunk) so
@@ -29,6 +30,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from _common import machine_line, param_count, score_gflop, share, smoke_model
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -196,15 +199,16 @@ def reconcile(items: list[Any], lm: LmEvalRun, ours: list[Any]) -> dict[str, Any
 
 def _quick_adapter(model: str, out: Path, steps: int) -> Path:
     """A short LoRA run on the offline generator's vignettes, so the adapter path is exercised."""
+    from raresupport.config import RunConfig
     from raresupport.diseases import load_disease
     from raresupport.generate import get_generator
     from raresupport.generate.dataset import generate_dataset
-    from raresupport.train.config import TrainConfig
     from raresupport.train.lora import train_lora
 
     data = out / "data"
     generate_dataset(load_disease("hyperhidrosis"), get_generator("grounded"), 180, data, seed=0)
-    cfg = TrainConfig(max_steps=steps, save_every_steps=10**6)
+    run_train = RunConfig(disease="hyperhidrosis").train  # what `raresupport run` trains with
+    cfg = run_train.model_copy(update={"max_steps": steps, "save_every_steps": 10**6})
     return train_lora(model, data, out / "adapter", cfg, resume=False, progress=False)
 
 
@@ -227,7 +231,12 @@ def main(argv: list[str] | None = None) -> None:
     )  # fmt: skip
     ap.add_argument("--out", type=Path, default=None, help="folder for task files + results")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default)")
+    ap.add_argument("--smoke", action="store_true",
+                    help="tiny model, 6 items, a 2-step adapter: seconds (the test suite runs it)")
     args = ap.parse_args(argv)  # fmt: skip
+    if args.smoke:
+        args.model, args.limit, args.chunk = str(smoke_model()), 6, 3
+        args.train_steps = args.train_steps or 2
 
     import lm_eval
     import torch
@@ -251,8 +260,9 @@ def main(argv: list[str] | None = None) -> None:
     if adapter is None and args.train_steps:
         adapter = _quick_adapter(args.model, out / "quick-adapter", args.train_steps)
     load_before = loadavg()
-    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, torch {torch.__version__} "
-          f"({torch.get_num_threads()} threads), lm-eval {lm_eval.__version__}")  # fmt: skip
+    line, peak = machine_line(torch.get_num_threads())
+    print(f"{line}; torch {torch.__version__}, lm-eval {lm_eval.__version__}")
+    params = param_count(args.model)
     print(f"load average before: {load_before}")
     n_opts = sorted({len(i.options) for i in items})
     chunk = args.chunk or len(items)
@@ -298,8 +308,13 @@ def main(argv: list[str] | None = None) -> None:
                 tally.preds.setdefault(step, []).extend(res.predictions)
             print(f"[{label}] items {lo}-{idx[-1]} done; load average {loadavg()}", flush=True)
         best_lm = merge_lm_eval(lm_runs)
-        del lm, ours
+        del lm
         results["variants"][label] = _report(label, items, best_lm, tally, adp)
+        tokens = sum(len(ids) for ids in ours.tokenizer([i.question + " ".join(i.options.values())
+                                                   for i in items])["input_ids"])  # fmt: skip
+        for name, seconds in [("lm-eval", best_lm.seconds), *tally.seconds.items()]:
+            work = score_gflop(params, tokens * (1 if name == "letter" else 2))
+            print(f"  {name:<8} achieved {share(work, seconds, peak)} (2 x params x tokens)")
     results["load_average"] = {"before": load_before, "after": loadavg()}
     print(f"load average after: {results['load_average']['after']}")
     (out / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")

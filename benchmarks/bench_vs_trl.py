@@ -1,12 +1,15 @@
-"""Our LoRA trainer vs TRL's SFTTrainer on the same model, data and settings (on demand, not CI).
+"""Our LoRA trainer vs TRL's SFTTrainer on the same model, data and settings (on demand).
 
     python benchmarks/bench_vs_trl.py --steps 30 --batch-size 8 --max-length 320
+    python benchmarks/bench_vs_trl.py --smoke      # tiny model, seconds (the test suite runs it)
 
-Needs trl installed next to raresupport (see benchmarks/README.md). Both trainers get:
+Needs trl installed (the ``dev`` extra has it). Both trainers get:
 the same model (SmolLM2-135M, float32 weights), the same vignettes (``raresupport generate
-hyperhidrosis --n 180``), rendered by the same code in both prompt styles, as prompt/completion
-pairs so only the completion (answer + end-of-turn) is trained; the same LoRA (r, alpha,
-dropout, q/k/v/o), optimiser (AdamW, lr, cosine schedule, warm-up, clipping), batch size,
+hyperhidrosis --n 180``), as our trainer's own tokenised examples handed to TRL pre-tokenised
+(``input_ids`` + ``completion_mask``) so both train the same tokens with the same loss mask; the
+same LoRA, built by the library's ``train.model.lora_config`` from the library's run defaults
+(``RunConfig().train``: r, alpha, dropout, "all-linear", top layers); the same optimiser
+(AdamW, lr, cosine schedule, warm-up, clipping), batch size,
 sequence length, steps, seed, mixed precision, and no gradient checkpointing (TRL's default is
 on; ``--trl-gradient-checkpointing`` keeps it). Each trainer runs in its own child process so
 its peak RSS is its own. Prints tokens/s (real tokens, padding excluded, over the optimizer
@@ -26,6 +29,15 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _common import (
+    backward_share,
+    machine_line,
+    param_count,
+    share,
+    smoke_model,
+    train_gflop,
+)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -81,12 +93,18 @@ class Marks:
 
 
 def train_config(args: argparse.Namespace) -> Any:
-    from raresupport.train.config import TrainConfig
+    """What ``raresupport run`` trains with (the library's own config), with this run's sizes.
 
-    return TrainConfig(
-        max_steps=args.steps, batch_size=args.batch_size, max_length=args.max_length,
-        lr=args.lr, seed=args.seed, save_every_steps=10**6,
-    )  # fmt: skip
+    LoRA settings (r, alpha, dropout, target modules, top layers), optimiser and prompt styles
+    all come from the library, so the comparison follows its defaults when they change.
+    """
+    from raresupport.config import RunConfig
+
+    update = {"max_steps": args.steps, "batch_size": args.batch_size, "seed": args.seed,
+              "max_length": args.max_length, "save_every_steps": 10**6}  # fmt: skip
+    if args.lr is not None:
+        update["lr"] = args.lr
+    return RunConfig(disease="hyperhidrosis").train.model_copy(update=update)
 
 
 # --------------------------------------------------------------------------- workers
@@ -186,41 +204,30 @@ def _examples(args: argparse.Namespace, cfg: Any, split: str = "train.jsonl") ->
     return examples
 
 
-def prompt_completion_rows(args: argparse.Namespace, tokenizer: Any) -> list[dict[str, str]]:
-    """The exact strings our trainer tokenises, split at the prompt/answer boundary."""
-    from raresupport.chat import answer_text, mcq_messages, render_conversation, render_prompt
-    from raresupport.train.data import read_training_data
-
+def tokenised_rows(args: argparse.Namespace) -> list[dict[str, list[int]]]:
+    """Our trainer's own tokenised examples, handed to TRL pre-tokenised (``input_ids`` +
+    ``completion_mask``): both trainers see the same tokens and the same loss mask whatever the
+    prompt renderer does (notes, system prompt, template quirks)."""
     cfg = train_config(args)
-    rows = []
-    for v in read_training_data(args.data):
-        if v.status == "rejected":
-            continue
-        item = v.to_mcq()
-        for style in cfg.styles:
-            messages = mcq_messages(item, style, cfg.system_prompt)
-            answer = answer_text(item, style, v.rationale if cfg.include_rationale else "")
-            prompt = render_prompt(tokenizer, messages)
-            full = render_conversation(tokenizer, messages, answer)
-            rows.append({"prompt": prompt, "completion": full[len(prompt) :].rstrip()})
-    return rows
+    return [{"input_ids": list(e.input_ids), "completion_mask": [int(x != -100) for x in e.labels]}
+            for e in _examples(args, cfg)]  # fmt: skip
 
 
 def worker_trl(args: argparse.Namespace) -> dict[str, Any]:
     """Train with TRL's SFTTrainer + peft_config on prompt/completion rows."""
     import torch
     from datasets import Dataset
-    from peft import LoraConfig
     from transformers import AutoModelForCausalLM, TrainerCallback
     from trl import SFTConfig, SFTTrainer
 
     from raresupport.models.load import load_tokenizer, resolve_model
+    from raresupport.train.model import lora_config
 
     cfg = train_config(args)
     path = resolve_model(args.model)
     tokenizer = load_tokenizer(path)
     model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
-    dataset = Dataset.from_list(prompt_completion_rows(args, tokenizer))
+    dataset = Dataset.from_list(tokenised_rows(args))
     precision = args.precision if args.precision != "auto" else _auto_precision()
     sft = SFTConfig(
         output_dir=str(args.work / "trl"), max_steps=cfg.max_steps,
@@ -234,10 +241,7 @@ def worker_trl(args: argparse.Namespace) -> dict[str, Any]:
         logging_steps=1, save_strategy="no", report_to="none", disable_tqdm=True,
         dataloader_num_workers=0,
     )  # fmt: skip
-    lora = LoraConfig(
-        r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
-        target_modules=list(cfg.target_modules), bias="none", task_type="CAUSAL_LM",
-    )  # fmt: skip
+    lora = lora_config(model, cfg)  # exactly what our trainer hands peft
     trainer = SFTTrainer(
         model=model, args=sft, train_dataset=dataset, processing_class=tokenizer,
         peft_config=lora,
@@ -311,8 +315,9 @@ def run_worker(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--worker", kind, "--data", str(args.data),
            "--work", str(args.work), "--model", args.model, "--steps", str(args.steps),
            "--batch-size", str(args.batch_size), "--max-length", str(args.max_length),
-           "--lr", str(args.lr), "--seed", str(args.seed),
-           "--threads", str(args.threads)]  # fmt: skip
+           "--seed", str(args.seed), "--threads", str(args.threads)]  # fmt: skip
+    if args.lr is not None:
+        cmd += ["--lr", str(args.lr)]
     if args.trl_gradient_checkpointing:
         cmd.append("--trl-gradient-checkpointing")
     if kind == "trl":
@@ -350,10 +355,13 @@ def report(ours: dict[str, Any], trl: dict[str, Any], args: argparse.Namespace) 
     final = {"ours": tail_mean(ours["losses"]), "trl": tail_mean(trl["losses"])}
     heldout = {"ours": ours["heldout_loss"]["all"], "trl": trl["heldout_loss"]["all"]}
     speed, speed_cpu = tps["ours"] / tps["trl"], tpcpu["ours"] / tpcpu["trl"]
+    cfg = train_config(args)
     loss_gap = abs(heldout["ours"] - heldout["trl"]) / heldout["trl"]
     mem = ours["peak_rss_mib"] <= trl["peak_rss_mib"]
     print(f"\nsteps {args.steps}, batch {args.batch_size}, max_length {args.max_length}, "
-          f"lr {args.lr}, mixed precision {ours['mixed_precision']}/{trl['mixed_precision']}, "
+          f"lr {cfg.lr}, LoRA r {cfg.r} on {cfg.target_modules!r} top_layers {cfg.top_layers}, "
+          f"styles {','.join(cfg.styles)}, "
+          f"mixed precision {ours['mixed_precision']}/{trl['mixed_precision']}, "
           f"torch threads {ours['threads']}/{trl['threads']}, "
           f"TRL gradient checkpointing {trl['gradient_checkpointing']}")  # fmt: skip
     st = trl["same_tokens_as_ours"]
@@ -366,6 +374,11 @@ def report(ours: dict[str, Any], trl: dict[str, Any], args: argparse.Namespace) 
               f"held-out loss {heldout[k]:.4f} ({by_style(r['heldout_loss'])})  "
               f"train loss (mean last 10) {final[k]:.4f}  "
               f"wall incl. load {r['wall_seconds_incl_load']:.0f} s")  # fmt: skip
+        gflop = train_gflop(args.params, r["tokens"], backward_share(args.model, cfg.top_layers))
+        prec = r["mixed_precision"]
+        print(f"        wall: {share(gflop, r['seconds'], args.peak, prec)}; per CPU-s: "
+              f"{share(gflop, r['cpu_seconds'], args.peak, prec)} "
+              f"(2PT forward + 2PT x adapted share backward)")
     verdict = {True: "met", False: "MISSED"}
     print(f"ratio tokens/s ours/TRL {speed:.2f}x wall, {speed_cpu:.2f}x CPU "
           f"(goal >= 1.3x: {verdict[speed >= 1.3]}); "
@@ -390,7 +403,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--max-length", type=int, default=320)
-    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--lr", type=float, default=None, help="default: the library's TrainConfig")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--work", type=Path, default=None, help="folder for data, runs, results")
     ap.add_argument("--only", choices=("ours", "trl"), default=None)
@@ -402,10 +415,15 @@ def main(argv: list[str] | None = None) -> None:
         default="auto",
         help="TRL's mixed precision (auto: whatever our trainer used)",
     )
+    ap.add_argument("--smoke", action="store_true",
+                    help="seconds-long end-to-end check on a tiny model (what the test suite runs)")
     ap.add_argument("--worker", choices=("ours", "trl"), default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     args.work = args.work or Path(tempfile.mkdtemp(prefix="bench-trl-"))
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.smoke and not args.worker:
+        args.model = str(smoke_model(args.work))
+        args.n, args.steps, args.batch_size, args.max_length = 24, 3, 4, 192
 
     if args.worker:
         if args.threads:
@@ -420,10 +438,12 @@ def main(argv: list[str] | None = None) -> None:
 
     import torch
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     args.data = args.data or make_data(args)
-    print(f"machine: {os.cpu_count()} cores, torch {torch.__version__} "
-          f"({args.threads or torch.get_num_threads()} threads); load average before: "
-          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
+    line, args.peak = machine_line(torch.get_num_threads())
+    args.params = param_count(args.model)
+    print(f"{line}; torch {torch.__version__}")
     kinds = [args.only] if args.only else ["ours", "trl"]
     results: dict[str, Any] = {}
     for kind in kinds:

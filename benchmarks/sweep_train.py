@@ -1,6 +1,7 @@
 """Accuracy of one training configuration: generate -> train -> score tuned (run on demand).
 
-    python benchmarks/sweep_train.py --n 1200 --epochs 2.5                    # the run defaults
+    python benchmarks/sweep_train.py                                          # the run defaults
+    python benchmarks/sweep_train.py --smoke                                  # tiny model, seconds
     python benchmarks/sweep_train.py --n 600 --epochs 5 --targets q_proj,k_proj,v_proj,o_proj
     python benchmarks/sweep_train.py --n 600 --epochs 5 --replay 0.3 --top-layers 12
 
@@ -15,16 +16,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from pathlib import Path
 
+from raresupport.config import GenerateConfig, RunConfig
 from raresupport.data import load_benchmark, load_vignettes
 from raresupport.diseases import load_disease
 from raresupport.evaluate.runner import evaluate_benchmarks
 from raresupport.generate import get_generator
 from raresupport.generate.dataset import generate_dataset
 from raresupport.models import LocalModel
-from raresupport.train.config import TrainConfig
 from raresupport.train.lora import train_lora
 
 
@@ -32,16 +34,25 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--disease", default="hyperhidrosis")
     ap.add_argument("--model", default="smollm2-135m")
-    ap.add_argument("--n", type=int, default=1200, help="offline items to generate")
-    ap.add_argument("--epochs", type=float, default=2.5)
-    ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--styles", default="cloze", help="comma-separated: letter,cloze")
-    ap.add_argument("--top-layers", type=int, default=8, help="0: all layers")
-    ap.add_argument("--targets", default="all-linear", help="all-linear or comma-separated names")
-    ap.add_argument("--replay", type=float, default=0.0)
+    run = RunConfig(disease="hyperhidrosis").train  # every default is the run's own
+    ap.add_argument("--n", type=int, default=GenerateConfig().n, help="offline items to generate")
+    ap.add_argument("--epochs", type=float, default=run.epochs)
+    ap.add_argument("--lr", type=float, default=run.lr)
+    ap.add_argument("--styles", default=",".join(run.styles), help="comma-separated: letter,cloze")
+    ap.add_argument("--top-layers", type=int, default=run.top_layers or 0, help="0: all layers")
+    ap.add_argument("--targets", default=run.target_modules if isinstance(run.target_modules, str)
+                    else ",".join(run.target_modules), help="all-linear or comma-separated names")
+    ap.add_argument("--replay", type=float, default=run.replay)
     ap.add_argument("--out", type=Path, default=Path("runs/sweep"))
-    ap.add_argument("--results", type=Path, default=Path("runs/sweep/results.jsonl"))
+    ap.add_argument("--results", type=Path, default=None, help="default: OUT/results.jsonl")
+    ap.add_argument("--smoke", action="store_true", help="tiny model, 24 items: seconds")
     args = ap.parse_args()
+    if args.smoke:
+        from _common import smoke_model
+
+        args.out = Path(tempfile.mkdtemp(prefix="sweep-smoke-"))
+        args.model, args.n, args.epochs = str(smoke_model(args.out)), 24, 0.5
+    args.results = args.results or args.out / "results.jsonl"
 
     disease = load_disease(args.disease)
     name = (f"n{args.n}-e{args.epochs}-lr{args.lr}-{args.styles.replace(',', '+')}-top"
@@ -50,11 +61,11 @@ def main() -> None:
     if not (out / "data" / "manifest.json").exists():
         generate_dataset(disease, get_generator("grounded"), args.n, out / "data", seed=0)
     targets = args.targets if args.targets == "all-linear" else tuple(args.targets.split(","))
-    cfg = TrainConfig(
+    cfg = RunConfig(disease=args.disease).train.model_copy(update=dict(
         lr=args.lr, epochs=args.epochs, styles=tuple(args.styles.split(",")),
         top_layers=args.top_layers or None, target_modules=targets, replay=args.replay,
         system_prompt=disease.spec.system_prompt,
-    )  # fmt: skip
+    ))  # fmt: skip
     t0 = time.perf_counter()
     train_lora(args.model, out / "data", out / "adapter", cfg, resume=True)
     train_s = time.perf_counter() - t0

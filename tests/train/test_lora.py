@@ -250,6 +250,7 @@ def test_length_grouping_changes_the_compute_not_the_result(
     assert grouped["tokens"] == plain["tokens"]  # real tokens; padding is not counted
     a, b = _adapter(tmp_path / "True"), _adapter(tmp_path / "False")
     for key in a:
+        # fp32 sums in another order: ~1e-6 apart here; a wrongly scaled micro-batch is ~1e-3
         torch.testing.assert_close(a[key], b[key], rtol=1e-4, atol=1e-5)
 
 

@@ -26,6 +26,10 @@ from raresupport.train.config import TrainConfig
 _DEFAULTS = {name: field.default for name, field in TrainConfig.model_fields.items()}
 
 
+def _default(name: str) -> str:
+    return f" [default: {_DEFAULTS[name]}]"
+
+
 def train_command(
     source: Path = typer.Argument(
         ..., help="Dataset folder with train.jsonl (see `raresupport generate`) or a JSONL file."
@@ -34,26 +38,34 @@ def train_command(
     model: str = typer.Option(
         DEFAULT_MODEL, "--model", help="Base model: HF id, local folder or short name."
     ),
-    epochs: float = typer.Option(
-        _DEFAULTS["epochs"], "--epochs", min=0.01, help="Passes over the data."
+    config: Path | None = typer.Option(
+        None, "--config", help="A TrainConfig JSON/YAML file (e.g. a run config's train "
+        "section); flags given here override it."
     ),
-    lr: float = typer.Option(_DEFAULTS["lr"], "--lr", min=0.0, help="Peak learning rate."),
-    r: int = typer.Option(_DEFAULTS["r"], "--r", min=1, help="LoRA rank."),
-    alpha: int = typer.Option(_DEFAULTS["alpha"], "--alpha", min=1, help="LoRA alpha."),
+    epochs: float | None = typer.Option(
+        None, "--epochs", min=0.01, help="Passes over the data." + _default("epochs")
+    ),
+    lr: float | None = typer.Option(
+        None, "--lr", min=0.0, help="Peak learning rate." + _default("lr")
+    ),
+    r: int | None = typer.Option(None, "--r", min=1, help="LoRA rank." + _default("r")),
+    alpha: int | None = typer.Option(
+        None, "--alpha", min=1, help="LoRA alpha." + _default("alpha")
+    ),
     top_layers: int | None = typer.Option(
-        _DEFAULTS["top_layers"], "--top-layers", min=1, help="Adapt only the top N layers."
+        None, "--top-layers", min=1, help="Adapt only the top N layers." + _default("top_layers")
     ),
     style: list[str] = typer.Option(
-        list(_DEFAULTS["styles"]), "--style", help="Prompt style to train (letter, cloze; repeat)."
+        [], "--style", help="Prompt style to train: letter, cloze (repeat)." + _default("styles")
     ),
-    batch_size: int = typer.Option(
-        _DEFAULTS["batch_size"], "--batch-size", min=1, help="Sequences per micro-batch."
+    batch_size: int | None = typer.Option(
+        None, "--batch-size", min=1, help="Sequences per micro-batch." + _default("batch_size")
     ),
-    grad_accum: int = typer.Option(
-        _DEFAULTS["grad_accum"], "--grad-accum", min=1, help="Micro-batches per step."
+    grad_accum: int | None = typer.Option(
+        None, "--grad-accum", min=1, help="Micro-batches per step." + _default("grad_accum")
     ),
-    max_length: int = typer.Option(
-        _DEFAULTS["max_length"], "--max-length", min=16, help="Tokens per sequence."
+    max_length: int | None = typer.Option(
+        None, "--max-length", min=16, help="Tokens per sequence." + _default("max_length")
     ),
     system_prompt: str | None = typer.Option(
         None, "--system-prompt",
@@ -61,8 +73,8 @@ def train_command(
     ),
     resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue from checkpoints."),
     merge: bool = typer.Option(False, "--merge", help="Also save a merged model to OUT/merged."),
-    seed: int = typer.Option(
-        _DEFAULTS["seed"], "--seed", help="Seed: same seed, same adapter (on CPU)."
+    seed: int | None = typer.Option(
+        None, "--seed", help="Seed: same seed, same adapter (on CPU)." + _default("seed")
     ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
@@ -70,18 +82,22 @@ def train_command(
     from accelerate import PartialState
     from rich.console import Console
 
-    from raresupport.config import validated
+    from raresupport.config import read_config_file, validated
     from raresupport.data.jsonl import read_json
     from raresupport.train.data import dataset_system_prompt
     from raresupport.train.lora import SUMMARY_FILE, train_lora
 
-    fields: dict[str, Any] = dict(
-        epochs=epochs, lr=lr, r=r, alpha=alpha, top_layers=top_layers, styles=tuple(style),
-        batch_size=batch_size, grad_accum=grad_accum, max_length=max_length, merge=merge,
-        seed=seed, system_prompt=system_prompt or dataset_system_prompt(source),
+    fields: dict[str, Any] = read_config_file(config) if config is not None else {}
+    given = dict(
+        epochs=epochs, lr=lr, r=r, alpha=alpha, top_layers=top_layers,
+        styles=tuple(style) or None, batch_size=batch_size, grad_accum=grad_accum,
+        max_length=max_length, seed=seed, system_prompt=system_prompt, merge=merge or None,
     )  # fmt: skip
-    config = validated(TrainConfig, fields, "train options")
-    adapter = train_lora(model, source, out, config, resume=resume, progress=progress)
+    fields.update({k: v for k, v in given.items() if v is not None})
+    if fields.get("system_prompt") is None:
+        fields["system_prompt"] = dataset_system_prompt(source)
+    train_config = validated(TrainConfig, fields, str(config or "train options"))
+    adapter = train_lora(model, source, out, train_config, resume=resume, progress=progress)
     if PartialState().is_main_process:  # the one that wrote the summary
         s = read_json(adapter / SUMMARY_FILE)
         Console().print(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 from torch import nn
@@ -57,10 +58,15 @@ def _target_modules(base: nn.Module, config: TrainConfig) -> str | list[str]:
                    if isinstance(m, nn.Linear) and m is not head})  # fmt: skip
 
 
-def wrap_lora(base: nn.Module, config: TrainConfig) -> nn.Module:
-    from peft import LoraConfig, TaskType, get_peft_model
+def lora_config(base: nn.Module, config: TrainConfig) -> Any:
+    """The ``peft.LoraConfig`` this trainer applies to ``base`` for ``config``.
 
-    lora = LoraConfig(
+    The one place that turns :class:`TrainConfig` into peft's settings, so anything else that
+    trains "the same LoRA" (the TRL comparison in ``benchmarks/``) hands peft exactly this.
+    """
+    from peft import LoraConfig, TaskType
+
+    return LoraConfig(
         task_type=TaskType.CAUSAL_LM,
         r=config.r,
         lora_alpha=config.alpha,
@@ -69,6 +75,12 @@ def wrap_lora(base: nn.Module, config: TrainConfig) -> nn.Module:
         bias="none",
         layers_to_transform=_top_layers(base, config.top_layers),
     )
+
+
+def wrap_lora(base: nn.Module, config: TrainConfig) -> nn.Module:
+    from peft import get_peft_model
+
+    lora = lora_config(base, config)
     torch.manual_seed(config.seed)  # LoRA A matrices are random: same seed, same adapter
     model = get_peft_model(base, lora)
     if config.gradient_checkpointing:
