@@ -64,16 +64,27 @@ def main(
     _progress_to_stderr()
 
 
+class _StderrHandler:
+    """Marker mix-in: the handler the CLI added (added once per process)."""
+
+
 def _progress_to_stderr() -> None:
     """Progress lines go to stderr when no progress bar can be drawn there (piped, a log file)."""
     import logging
 
+    class StderrHandler(_StderrHandler, logging.StreamHandler):
+        @property
+        def stream(self):  # the current stderr at each line (tests swap it)
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, _value) -> None:
+            pass
+
     progress = logging.getLogger("raresupport.progress")
-    if sys.stderr.isatty() or any(getattr(h, "_raresupport", False) for h in progress.handlers):
+    if sys.stderr.isatty() or any(isinstance(h, _StderrHandler) for h in progress.handlers):
         return
-    handler = logging.StreamHandler()
-    handler._raresupport = True  # type: ignore[attr-defined]
-    progress.addHandler(handler)
+    progress.addHandler(StderrHandler())
     progress.setLevel(logging.INFO)
 
 
