@@ -56,8 +56,7 @@ def test_shipped_files_validate_via_cli() -> None:
     d = load_disease("hyperhidrosis")
     assert runner.invoke(app, ["spec", "validate", str(d.root)]).exit_code == 0
     by_id = runner.invoke(app, ["spec", "validate", "hyperhidrosis"])
-    n_facts = len(d.spec.facts)
-    assert by_id.exit_code == 0 and f"{n_facts} facts" in " ".join(by_id.output.split())
+    assert by_id.exit_code == 0 and f"{len(d.spec.facts)} facts" in " ".join(by_id.output.split())
     unknown = runner.invoke(app, ["spec", "validate", "no-such-disease"])
     assert unknown.exit_code == 2 and "no-such-disease" in unknown.output
     res = runner.invoke(app, ["benchmark", "validate", str(d.benchmark_path), str(d.ood_path)])

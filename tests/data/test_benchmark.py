@@ -23,8 +23,8 @@ def test_shipped_benchmark_is_balanced() -> None:
     d = load_disease("hyperhidrosis")
     items = load_benchmark(d.benchmark_path)
     tasks = Counter(i.task for i in items)
-    assert len(items) >= 60
-    assert all(tasks[t] >= 18 for t in ("diagnosis", "treatment", "counseling"))
+    assert len(items) >= 150  # +-8-point intervals instead of +-12 (issue 11)
+    assert all(tasks[t] >= 50 for t in ("diagnosis", "treatment", "counseling"))
     for letter, count in Counter(i.answer for i in items).items():
         assert 0.2 <= count / len(items) <= 0.3, letter
     assert all(len(i.options) == 4 for i in items)
@@ -33,7 +33,13 @@ def test_shipped_benchmark_is_balanced() -> None:
 
 def test_shipped_ood_control() -> None:
     items = load_benchmark(load_disease("hyperhidrosis").ood_path)
-    assert len(items) >= 20 and {i.task for i in items} == {"general"}
+    assert len(items) >= 60 and {i.task for i in items} == {"general"}
+    for letter, count in Counter(i.answer for i in items).items():
+        assert 0.2 <= count / len(items) <= 0.3, letter
+    assert key_longest_fraction(items) <= 0.35
+    text = " ".join(" ".join([i.question, *i.options.values()]) for i in items).lower()
+    # a true control: nothing about the reference disease
+    assert not any(w in text for w in ("sweat", "hidrosis", "diaphore", "perspir"))
 
 
 def test_two_to_six_options(tmp_path: Path) -> None:
