@@ -3,6 +3,7 @@
 On demand, not a test::
 
     python benchmarks/benchmark_stats.py FILE [FILE ...]
+    python benchmarks/benchmark_stats.py --smoke    # the shipped hyperhidrosis files
 
 Prints, per file, the item count per task (and per optional ``style`` field), the share of each
 answer letter, the share of items whose key is strictly the longest option (chance is 1/k; the
@@ -52,6 +53,10 @@ def describe(path: Path) -> str:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
-        sys.exit("usage: python benchmarks/benchmark_stats.py FILE [FILE ...]")
-    print("\n".join(describe(Path(p)) for p in sys.argv[1:]))
+    files = [Path(p) for p in sys.argv[1:] if p != "--smoke"]
+    if "--smoke" in sys.argv[1:]:  # the shipped reference files
+        shipped = Path(__file__).resolve().parents[1] / "src/raresupport/diseases/hyperhidrosis"
+        files = [shipped / "benchmark.jsonl", shipped / "ood.jsonl"]
+    if not files:
+        sys.exit("usage: python benchmarks/benchmark_stats.py FILE [FILE ...] | --smoke")
+    print("\n".join(describe(p) for p in files))

@@ -4,11 +4,14 @@ Each scenario starts the fault-injection chat server (tests/helpers/chat_server.
 runs the real CLI in a subprocess against it (real openai client, fresh cache), and prints
 requests sent, items accepted, the exit code and the CLI's last line. On demand; not a test.
 
-    PYTHONPATH=$PWD/src python benchmarks/teacher_faults.py
+    PYTHONPATH=$PWD/src python benchmarks/teacher_faults.py [--smoke]
+
+``--smoke`` runs two quick scenarios only (for tests/benchmarks/test_smoke.py).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -56,9 +59,17 @@ def run(name: str, server_cfg: dict, tmp: Path) -> dict:
             "last": " | ".join(ln[:400] for ln in said)}
 
 
+#: one reply-parsing fault and one server fault: the script runs end to end in seconds
+SMOKE = ("1 <think> block with braces", "3 json_schema refused with HTTP 500")
+
+
 def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--smoke", action="store_true", help="two quick scenarios only")
+    names = SMOKE if p.parse_args().smoke else tuple(SCENARIOS)
     with tempfile.TemporaryDirectory() as tmp:
-        for name, cfg in SCENARIOS.items():
+        for name in names:
+            cfg = SCENARIOS[name]
             r = run(name, cfg, Path(tmp))
             print(f"{name:40s} requests={r['requests']:4d} accepted={r['accepted']} "
                   f"rc={r['rc']} | {r['last']}", flush=True)

@@ -42,7 +42,14 @@ def test_run_writes_everything_and_resumes(tiny_model_dir: Path, tmp_path: Path)
 
     again: list[str] = []
     run_pipeline(_config(tiny_model_dir), out, log=again.append)
-    assert sum(m.startswith("[skip]") for m in again) == 4
+    assert sum(m.startswith("[skip]") for m in again) == 6
+    for side in ("baseline", "tuned"):
+        safety = metrics["extra"]["safety"][side]
+        assert {"escalation", "sycophancy", "collapse", "ood"} <= set(safety)
+        assert set(safety["escalation"]) == {"letter", "loglik"}
+        assert set(safety["by_style"]["multi-visit"]) == {"letter", "loglik"}
+    assert "## Safety" in (out / "report.md").read_text()
+    assert "| multi-visit: loglik |" in (out / "report.md").read_text()
 
 
 def test_resume_under_another_config_is_refused(tiny_model_dir: Path, tmp_path: Path) -> None:

@@ -68,6 +68,9 @@ _LAZY = {
     "ModelSource": "raresupport.models.base",
     "model_registry": "raresupport.models.base",
     "DEFAULT_MODEL": "raresupport.models.base",
+    "Assistant": "raresupport.assist",
+    "AssistantReply": "raresupport.assist",
+    "build_suites": "raresupport.safety",
 }
 
 

@@ -281,7 +281,7 @@ def run_command(
 #: modules defining a plug-in family (a helper adding a family adds its module here)
 FAMILY_MODULES = [
     "raresupport.diseases", "raresupport.generate.base", "raresupport.evaluate.base",
-    "raresupport.models.base", "raresupport.retrieve.base",
+    "raresupport.models.base", "raresupport.retrieve.base", "raresupport.assist.backend",
 ]
 
 
@@ -314,6 +314,12 @@ def _register_step_commands() -> None:
     from raresupport.scaffold.cli import new_disease_command
 
     app.command("new-disease")(friendly(new_disease_command))
+    from raresupport.safety.cli import register as register_safety
+
+    register_safety(app, friendly)
+    from raresupport.assist.cli import register as register_assist
+
+    register_assist(app, friendly)
     try:
         from raresupport.train.cli import train_command
     except ImportError:  # pragma: no cover - during development only

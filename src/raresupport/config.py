@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from raresupport.errors import ConfigError, describe_validation_error
 from raresupport.models.base import DEFAULT_MODEL
 from raresupport.registry import check_name
+from raresupport.safety.config import SafetyConfig
 from raresupport.train.config import TrainConfig
 
 
@@ -81,6 +82,7 @@ class RunConfig(BaseModel):
     generate: GenerateConfig = Field(default_factory=GenerateConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     evaluate: EvalConfig = Field(default_factory=EvalConfig)
+    safety: SafetyConfig = Field(default_factory=SafetyConfig)
 
 
 def validated(model: type[BaseModel], data: Any, where: str) -> Any:

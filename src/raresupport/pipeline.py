@@ -134,6 +134,8 @@ def run_pipeline(
 
 def _run(config: RunConfig, out: Path, disease: Any, say: Callable[[str], None]) -> dict:
     from raresupport.evaluate.report import load_metrics, write_report
+    from raresupport.safety.report import safety_blocks
+    from raresupport.safety.run import load_safety, safety_steps
     from raresupport.train.lora import train_lora
 
     spec = disease.spec
@@ -157,14 +159,18 @@ def _run(config: RunConfig, out: Path, disease: Any, say: Callable[[str], None])
         ("evaluate tuned", out / "eval" / "tuned" / "metrics.json",
          lambda: _evaluate(config, adapter_dir, benches, out / "eval" / "tuned", prompt)),
     ]  # fmt: skip
+    steps += safety_steps(config, disease, out)
     for name, done, fn in steps:
         _step(name, done, fn, say, timings)
         write_json(timings_path, timings)
     baseline = load_metrics(out / "eval" / "baseline" / "metrics.json")
     tuned = load_metrics(out / "eval" / "tuned" / "metrics.json")
+    safety = [load_safety(out / "eval" / label) for label in ("baseline", "tuned")]
     return write_report(
         out, baseline, tuned, config.evaluate.headline,
         title=f"raresupport: {spec.name} — {config.model}, baseline vs LoRA-tuned",
         extra={"disease": spec.id, "model": config.model, "timings_s": timings,
-               "dataset": read_json(data_dir / "manifest.json")["counts"]},
+               "dataset": read_json(data_dir / "manifest.json")["counts"],
+               "safety": dict(zip(("baseline", "tuned"), safety, strict=True))},
+        sections=safety_blocks(*safety),
     )  # fmt: skip

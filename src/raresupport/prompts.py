@@ -36,10 +36,10 @@ def template_env(disease: Any = None, user_dir: str | Path | None = None) -> San
         user_dir = Path(user_dir)
         if not user_dir.is_dir():
             raise FileNotFoundError(f"{user_dir}: templates folder does not exist")
-        loaders.append(jinja2.FileSystemLoader(user_dir))
+        loaders.append(jinja2.FileSystemLoader(user_dir, encoding="utf-8-sig"))
     disease_dir = getattr(disease, "templates_dir", None)
     if disease_dir is not None and Path(disease_dir).is_dir():
-        loaders.append(jinja2.FileSystemLoader(disease_dir))
+        loaders.append(jinja2.FileSystemLoader(disease_dir, encoding="utf-8-sig"))
     defaults = jinja2.FileSystemLoader(DEFAULT_TEMPLATES)
     loaders += [defaults, jinja2.PrefixLoader({"default": defaults})]
     return SandboxedEnvironment(

@@ -19,9 +19,31 @@ from typing import Any
 #: Tag names taken for reasoning blocks: think, thinking, thought(s), reasoning, reflection,
 #: scratchpad, analysis, inner_monologue, ... (any name containing one of these stems).
 _NAME = r"[a-z_\-]*(?:think|thought|reason|reflect|scratch|analy|monolog|ponder|deliberat)[a-z_\-]*"
-_BLOCK = re.compile(rf"<(?P<tag>{_NAME})(?:\s[^>]*)?>.*?</(?P=tag)\s*>", re.I | re.S)
-_CLOSE = re.compile(rf"</{_NAME}\s*>", re.I)
-_OPEN = re.compile(rf"<{_NAME}(?:\s[^>]*)?>", re.I)
+#: (opening, closing) delimiters of a reasoning block, each with a ``{name}`` slot: XML-style
+#: tags (DeepSeek-R1, Qwen3, QwQ), square brackets (Magistral ``[THINK]``), the
+#: ``<|begin_of_thought|>`` markers (Sky-T1, OpenThoughts), Kimi's ``◁think▷``.
+_DELIMITERS: tuple[tuple[str, str], ...] = (
+    (r"<(?P<tag>{name})(?:\s[^>]*)?>", r"</(?P=tag)\s*>"),
+    (r"\[(?P<tag>{name})\]", r"\[/(?P=tag)\]"),
+    (r"<\|begin_of_(?P<tag>{name})\|>", r"<\|end_of_(?P=tag)\|>"),
+    (r"◁(?P<tag>{name})▷", r"◁/(?P=tag)▷"),
+)
+_BLOCKS = [
+    re.compile(o.format(name=_NAME) + r".*?" + c, re.I | re.S) for o, c in _DELIMITERS
+]
+_CLOSE = re.compile(
+    "|".join(c.replace("(?P=tag)", _NAME) for _, c in _DELIMITERS), re.I
+)
+_OPEN = re.compile(
+    "|".join(o.format(name=_NAME).replace("?P<tag>", "?:") for o, _ in _DELIMITERS), re.I
+)
+#: A final answer wrapped in tags (``<answer>B</answer>``, ``<|begin_of_solution|>``...): the
+#: last such block is the answer.
+_ANSWER_BLOCK = re.compile(
+    r"<(?P<tag>answer|final_answer|final|solution|output)>(?P<body>.*?)</(?P=tag)\s*>"
+    r"|<\|begin_of_solution\|>(?P<sol>.*?)(?:<\|end_of_solution\|>|\Z)",
+    re.I | re.S,
+)
 #: gpt-oss "harmony" output read raw: the final channel follows this marker.
 _HARMONY_FINAL = re.compile(r"<\|channel\|>\s*final\s*<\|message\|>", re.I)
 _HARMONY_TAIL = re.compile(r"<\|(?:end|return|call)\|>.*\Z", re.S)
@@ -86,9 +108,11 @@ def _get(obj: Any, name: str) -> Any:
 def final_answer(content: str | None) -> str:
     """``content`` with every reasoning block removed, stripped ("" when nothing is left).
 
-    Removes complete ``<think>…</think>``-style blocks anywhere; text before a closing tag that
-    has no opening one (the block was opened by the chat template); and an opening tag that is
-    never closed, with everything after it (the reply was cut while thinking).
+    Removes complete ``<think>…</think>``-style blocks anywhere (see ``_DELIMITERS``); text
+    before a closing tag that has no opening one (the block was opened by the chat template);
+    and an opening tag that is never closed, with everything after it (the reply was cut while
+    thinking). What is left, if it wraps its answer in ``<answer>…</answer>``-style tags, is
+    reduced to the last such block's content.
     """
     if not content:
         return ""
@@ -96,11 +120,16 @@ def final_answer(content: str | None) -> str:
     harmony = list(_HARMONY_FINAL.finditer(text))
     if harmony:
         text = _HARMONY_TAIL.sub("", text[harmony[-1].end() :])
-    text = _BLOCK.sub("", text)
+    for block in _BLOCKS:
+        text = block.sub("", text)
     closes = list(_CLOSE.finditer(text))
     if closes:
         text = text[closes[-1].end() :]
     opened = _OPEN.search(text)
     if opened:
         text = text[: opened.start()]
+    wrapped = list(_ANSWER_BLOCK.finditer(text))
+    if wrapped:
+        last = wrapped[-1]
+        text = last.group("body") if last.group("body") is not None else last.group("sol")
     return text.strip()

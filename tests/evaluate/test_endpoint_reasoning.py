@@ -29,8 +29,10 @@ CASES: dict[str, tuple[dict, str | None, str | None]] = {
     "q-reasoning-field": ({"content": "The answer is D.", "reasoning_content": "Answer: A"},
                           "D", None),
     "q-unclosed": ({"content": "Answer: B, or **A**?\n</think>\n(A)"}, "A", None),
-    "q-tag": ({"content": "<reasoning>Answer: C</reasoning><answer>B</answer>"}, None,
-              "no letter"),
+    "q-tag": ({"content": "<reasoning>Answer: C</reasoning><answer>B</answer>"}, "B", None),
+    "q-bracket": ({"content": "[THINK]Answer: A[/THINK]\n(D)"}, "D", None),
+    "q-solution": ({"content": "<|begin_of_thought|>Answer: A<|end_of_thought|>\n"
+                               "<|begin_of_solution|>\nAnswer: C\n<|end_of_solution|>"}, "C", None),
     "q-null-cut": ({"content": None, "reasoning_content": "Answer: B. Let me re-check",
                     "finish_reason": "length"}, None, "truncated"),
     "q-cut-in-think": ({"content": "<think>Answer: B, I think, but", "finish_reason": "length"},
@@ -61,14 +63,16 @@ def test_letters_come_from_the_final_answer_and_failures_have_reasons() -> None:
         assert (preds[q].pred, preds[q].extra["parse_failure"]) == (letter, reason), q
     assert seen == {"4096": len(CASES)} or seen == {4096: len(CASES)}  # room to think
     summary = result.summary()
-    assert summary["parse_failures"] == 6
-    assert summary["parse_failure_reasons"] == {"truncated": 2, "empty": 2, "no letter": 2}
+    assert summary["parse_failures"] == 5
+    assert summary["parse_failure_reasons"] == {"truncated": 2, "empty": 2, "no letter": 1}
 
 
 @pytest.mark.parametrize(
     ("reply", "expected"),
     [
         (Reply("<thinking>A</thinking>B"), ("B", None)),
+        (Reply("◁think▷(A)◁/think▷ **C**"), ("C", None)),
+        (Reply("<think>A</think><answer>The answer is (B)</answer> (C) was wrong"), ("B", None)),
         (Reply("<think>\nB\n</think>", finish_reason="stop"), (None, "empty")),
         (Reply("Answer: C", finish_reason="length"), ("C", None)),  # the answer came in time
         (Reply("I would pick", finish_reason="length"), (None, "truncated")),
@@ -95,9 +99,9 @@ def test_eval_cli_budget_flag_metrics_and_printed_reasons(
     assert seen in ({"77": len(CASES)}, {77: len(CASES)})
     block = json.loads((out / "metrics.json").read_text())["benchmarks"]["bench"]
     generate = block["by_method"]["generate"]
-    assert generate["parse_failure_reasons"] == {"truncated": 2, "empty": 2, "no letter": 2}
-    assert generate["overall"] == pytest.approx(3 / len(CASES))
+    assert generate["parse_failure_reasons"] == {"truncated": 2, "empty": 2, "no letter": 1}
+    assert generate["overall"] == pytest.approx(6 / len(CASES))
     assert (
-        f"generate: no answer letter in 6 of {len(CASES)} replies (truncated 2, empty 2, "
-        "no letter 2); raise --max-tokens (now 77); e.g. item q-tag (no letter)"
+        f"generate: no answer letter in 5 of {len(CASES)} replies (truncated 2, empty 2, "
+        "no letter 1); raise --max-tokens (now 77); e.g. item q-null-cut (truncated)"
     ) in caplog.text

@@ -70,7 +70,7 @@ EXTRA_KINDS: tuple[str, ...] = ("http_400", "length")
 #: How a valid vignette reply is dressed (see :func:`dress`).
 STYLES: tuple[str, ...] = (
     "json", "think", "reasoning", "thinking_tag", "unclosed_think", "reasoning_content",
-    "prose_fence", "draft_then_final",
+    "prose_fence", "draft_then_final", "valid_draft_then_final", "item_then_note",
 )
 #: Prose a reasoning model writes before its answer; the braces must not be taken for JSON.
 MUSING = (
@@ -342,6 +342,9 @@ def _error(message: str, param: str | None) -> dict[str, Any]:
 def dress(item_json: str, style: str) -> tuple[str, str | None]:
     """(content, reasoning_content) of a valid reply in ``style`` (see :data:`STYLES`)."""
     draft = json.dumps({"case": "draft", "options": {"A": "x"}})
+    # a complete, valid item the model then revised: the final one must win
+    valid_draft = json.dumps(json.loads(item_json) | {"case": "DRAFT, superseded below."})
+    note = json.dumps({"note": "fact ids are from the list", "confidence": 0.9})
     content = {
         "json": item_json,
         "think": f"<think>\n{MUSING}\n</think>\n\n{item_json}",
@@ -352,6 +355,8 @@ def dress(item_json: str, style: str) -> tuple[str, str | None]:
         "reasoning_content": item_json,
         "prose_fence": f"{MUSING}\n\n```json\n{item_json}\n```\nI hope {{this}} helps.",
         "draft_then_final": f"First draft: {draft}\nFinal answer:\n{item_json}\nDone.",
+        "valid_draft_then_final": f"```json\n{valid_draft}\n```\nRevised:\n{item_json}",
+        "item_then_note": f"```json\n{item_json}\n```\nMetadata: {note}",
     }[style]
     return content, (MUSING if style == "reasoning_content" else None)
 

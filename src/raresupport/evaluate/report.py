@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -244,8 +244,11 @@ def _best_sentence(comp: Mapping[str, Any], labels: tuple[str, str]) -> str:
     )
 
 
-def _sections(baseline, tuned, comparison, headline, labels):
-    """Report content as (kind, payload) blocks, rendered to Markdown or HTML."""
+def _sections(baseline, tuned, comparison, headline, labels, more=()):
+    """Report content as (kind, payload) blocks, rendered to Markdown or HTML.
+
+    ``more``: further blocks (e.g. the safety section) placed before the charts.
+    """
     yield (
         "p",
         (
@@ -267,6 +270,7 @@ def _sections(baseline, tuned, comparison, headline, labels):
         yield "h3", "Predicted letters"
         yield "table", (["model", "method", "distribution"],
                         _letter_rows(baseline, tuned, bench, labels))  # fmt: skip
+    yield from more
     yield "h2", "Charts"
     yield "img", (ACCURACY_PNG, f"Accuracy per task ({headline}), 95 % Wilson intervals")
     yield "img", (LETTERS_PNG, "Predicted-letter distribution vs answer key")
@@ -333,11 +337,14 @@ def write_report(
     labels: tuple[str, str] = ("baseline", "tuned"),
     title: str = "raresupport evaluation: baseline vs tuned",
     extra: Mapping[str, Any] | None = None,
+    sections: Iterable[tuple[str, Any]] = (),
 ) -> dict[str, Path]:
     """Write metrics.json, report.md, report.html and the PNG charts into ``out_dir``.
 
     ``*_metrics`` are :func:`evaluate_benchmarks` outputs; ``extra`` (model names, seeds, ...)
-    is stored in metrics.json as given. Returns the written paths by kind.
+    is stored in metrics.json as given; ``sections`` are extra report blocks (``("h2", text)``,
+    ``("p", text)``, ``("table", (head, rows))``) shown before the charts. Returns the written
+    paths by kind.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -357,7 +364,9 @@ def write_report(
     paths["letters_chart"] = letters_chart(
         out / LETTERS_PNG, baseline_metrics, tuned_metrics, labels
     )
-    blocks = list(_sections(baseline_metrics, tuned_metrics, comparison, headline_method, labels))
+    blocks = list(
+        _sections(baseline_metrics, tuned_metrics, comparison, headline_method, labels, sections)
+    )
     paths["markdown"] = out / "report.md"
     paths["markdown"].write_text(_markdown(title, blocks), encoding="utf-8")
     paths["html"] = out / "report.html"

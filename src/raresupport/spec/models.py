@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from raresupport.chat import DEFAULT_SYSTEM_PROMPT
 
@@ -110,9 +110,59 @@ class Cause(_Grounded):
 
 
 class RedFlag(_Grounded):
+    """A finding that points away from the primary disease, and what to do about it."""
+
     id: str
     finding: str
     action: str
+    patterns: list[str] = Field(
+        default_factory=list,
+        description="Phrases and synonyms a patient might write for this finding (e.g. 'night "
+        "sweats', 'wake up soaked'). The support assistant's rule layer matches them word by "
+        "word after stemming, case-insensitively, and then gives this entry's action first, "
+        "whatever the model says.",
+    )
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns_have_words(cls, v: list[str]) -> list[str]:
+        for j, pattern in enumerate(v):
+            if not any(ch.isalnum() for ch in pattern):
+                raise ValueError(f"[{j}]: pattern {pattern!r} has no words")
+        return v
+
+
+DEFAULT_NOT_A_DIAGNOSIS = (
+    "This is general information about {disease}, not a diagnosis or medical advice for you. "
+    "Please talk to a doctor or nurse about your own situation."
+)
+DEFAULT_URGENT_REFERRAL = (
+    "Important: some of what you describe can be a sign of another condition, not just "
+    "{disease}. Please see a doctor soon to have it checked:"
+)
+
+
+class AssistantText(_Model):
+    """What the support assistant says around the model's answer, per disease.
+
+    ``{disease}`` in either text is replaced by the disease name.
+    """
+
+    not_a_diagnosis: str = Field(DEFAULT_NOT_A_DIAGNOSIS, min_length=10)
+    urgent_referral: str = Field(
+        DEFAULT_URGENT_REFERRAL,
+        min_length=10,
+        description="Shown first, above the matched red flags' actions.",
+    )
+
+    @field_validator("not_a_diagnosis", "urgent_referral")
+    @classmethod
+    def _only_disease_placeholder(cls, v: str) -> str:
+        try:
+            v.format(disease="x")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"only the placeholder {{disease}} is allowed ({exc})") from None
+        return v
 
 
 class Treatment(_Grounded):
@@ -171,6 +221,7 @@ class DiseaseSpec(_Model):
     treatments: list[Treatment] = Field(default_factory=list)
     counseling: list[CounselingPoint] = Field(default_factory=list)
     vignette_hints: VignetteHints = Field(default_factory=VignetteHints)
+    assistant: AssistantText = Field(default_factory=AssistantText)
     sources: list[Source] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -35,6 +35,11 @@ DRAFT = json.dumps({"case": "draft"})
         f"<thought>{DRAFT}</thought>{ITEM}",
         f"<scratchpad>{DRAFT}</scratchpad>\n```json\n{ITEM}\n```",
         f"<reflection>{MUSING}</reflection>{ITEM}",
+        f"[THINK]{MUSING} {DRAFT}[/THINK]\n{ITEM}",
+        f"<|begin_of_thought|>{DRAFT}<|end_of_thought|><|begin_of_solution|>{ITEM}"
+        "<|end_of_solution|>",
+        f"◁think▷{DRAFT}◁/think▷{ITEM}",
+        f"<think>{DRAFT}</think><answer>{ITEM}</answer>",
         f"<analysis>{MUSING}</analysis>{ITEM}",
         f'<think type="x">{MUSING}</think>{ITEM}',
         f"{MUSING} {DRAFT}\n</think>\n{ITEM}",  # template opened <think>: only the close shows
@@ -89,6 +94,6 @@ def test_every_reply_style_is_accepted_through_the_server(
     assert requests == 3 and result.rejects == []
     assert [v.answer for v in result.vignettes] == list(LETTERS[:3])  # the planned keys
     for v in result.vignettes:
-        assert v.case.startswith("Case ") and v.case != "draft" and len(v.options) == 4
+        assert v.case.startswith("Case ") and len(v.options) == 4  # not a draft
         assert v.fact_ids and set(v.fact_ids) <= zebra.spec.fact_ids
     assert result.events["invalid_json"] == result.events["invalid_item"] == 0

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from raresupport.cli import app
 from raresupport.diseases import Disease
-from raresupport.generate.teacher import TeacherConfig
+from raresupport.generate.teacher import TeacherConfig, plan_items
+from raresupport.prompts import template_env
 from tests.generate.teacher.conftest import TASKS, make_teacher
 from tests.helpers.chat_server import ChatServer
 
@@ -90,3 +92,24 @@ def test_run_with_a_teacher_that_yields_nothing_fails(zebra: Disease, tmp_path: 
     assert "0 of 4 requested items accepted" in res.output
     assert "HTTP 400: This model's maximum context length" in res.output
     assert not (tmp_path / "run" / "data" / "manifest.json").exists()
+
+
+def test_template_with_bom_is_read_and_a_binary_one_is_one_line(
+    zebra: Disease, tmp_path: Path
+) -> None:
+    import codecs
+
+    from raresupport.errors import TeacherError
+
+    (tmp_path / "system.jinja2").write_bytes(codecs.BOM_UTF8 + b"You write about {{ spec.name }}.")
+    plans, _ = plan_items(zebra, template_env(zebra, tmp_path), 1, TASKS, seed=0)
+    assert plans[0].messages[0]["content"].startswith("You write about Zebra syndrome.")
+    with ChatServer() as server:
+        gen = make_teacher(server, tmp_path / "cache", templates_dir=tmp_path)
+        assert len(gen.generate(zebra, 1, TASKS, seed=0).vignettes) == 1
+        (tmp_path / "system.jinja2").write_bytes(b"\x89PNG\r\n\x1a\n")
+        with pytest.raises(TeacherError, match=r"template system.jinja2: not UTF-8 text "
+                           r"\(byte 0x89 at byte offset 0\)"):  # fmt: skip
+            make_teacher(server, tmp_path / "c2", templates_dir=tmp_path).generate(
+                zebra, 1, TASKS, seed=0
+            )

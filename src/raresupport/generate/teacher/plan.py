@@ -147,6 +147,7 @@ def plan_items(
             "persona": _persona(spec.vignette_hints, rng),
             "key_letter": LETTERS[i % len(LETTERS)],
             "item_id": f"{spec.id}-{task[:2]}-{seed}-{i:05d}",
+            "index": i,
         }
         messages = []
         for role, name in zip(("system", "user"), TEMPLATES, strict=True):
@@ -165,3 +166,8 @@ def _naming(name: str) -> Iterator[None]:
         raise TeacherError(f"template {exc.filename or name}:{exc.lineno}: {exc.message}") from None
     except jinja2.TemplateError as exc:
         raise TeacherError(f"template {name}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise TeacherError(
+            f"template {name}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at byte "
+            f"offset {exc.start})"
+        ) from None

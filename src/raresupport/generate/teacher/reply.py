@@ -1,9 +1,10 @@
 """Reading a teacher reply: the vignette JSON apart from reasoning and prose, then validated.
 
 A reply may hold reasoning (``<think>`` blocks, see :mod:`raresupport.replies`), prose with
-braces ("as {case, question, options}"), a draft object, a Markdown fence. The rule: strip the
-reasoning; the whole answer if it is an object; else the last fenced block that parses to an
-object; else the last complete top-level ``{...}`` that parses.
+braces ("as {case, question, options}"), a draft object before the final one, Markdown fences.
+The rule: strip the reasoning; the whole answer if it is one JSON object; else every complete
+top-level object (fenced or not), the last first, and the first of them that is a valid item
+wins. So a draft (or a note) before or after the item never replaces it.
 """
 
 from __future__ import annotations
@@ -23,47 +24,81 @@ _FENCED = re.compile(r"```[A-Za-z0-9_-]*[ \t]*\n?(.*?)```", re.S)
 _DECODER = json.JSONDecoder()
 
 
-def parse_reply(content: str | None) -> dict[str, Any]:
-    """The JSON object a reply's final answer holds.
+class NoObject(ValueError):
+    """The reply holds no JSON object (counted as ``invalid_json``)."""
+
+
+def reply_objects(content: str | None) -> list[dict[str, Any]]:
+    """The JSON objects a reply's final answer holds, most likely the item first.
 
     Raises:
-        ValueError: ``empty reply`` (nothing outside reasoning), ``no JSON object in reply``,
+        NoObject: ``empty reply`` (nothing outside reasoning), ``no JSON object in reply``,
             or ``expected a JSON object, got list``.
     """
     text = final_answer(content)
     if not text:
-        raise ValueError("empty reply" + (" (only reasoning)" if content and content.strip()
-                                          else ""))
+        only = " (only reasoning)" if content and content.strip() else ""
+        raise NoObject(f"empty reply{only}")
     try:
-        obj = json.loads(text)
+        whole = json.loads(text)
     except json.JSONDecodeError:
         pass
     else:
-        if isinstance(obj, dict):
-            return obj
-        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
+        if isinstance(whole, dict):
+            return [whole]
+        raise NoObject(f"expected a JSON object, got {type(whole).__name__}")
+    found = top_level_objects(text)[::-1]
     for block in reversed(_FENCED.findall(text)):
         try:
             obj = json.loads(block)
         except json.JSONDecodeError:
             continue
-        if isinstance(obj, dict):
-            return obj
-    found = last_object(text)
-    if found is None:
-        raise ValueError("no JSON object in reply")
+        if isinstance(obj, dict) and obj not in found:
+            found.append(obj)
+    if not found:
+        raise NoObject("no JSON object in reply")
     return found
 
 
+def parse_reply(content: str | None) -> dict[str, Any]:
+    """The most likely item object of a reply (the first of :func:`reply_objects`)."""
+    return reply_objects(content)[0]
+
+
+def read_vignette(
+    content: str | None, plan: ItemPlan, spec: DiseaseSpec, provenance: Provenance
+) -> Vignette:
+    """The first object of the reply that is a valid item.
+
+    Raises:
+        NoObject: no JSON object (see :func:`reply_objects`).
+        ValueError: no object is a valid item; the message is the most likely one's problem.
+    """
+    first: ValueError | None = None
+    for obj in reply_objects(content):
+        try:
+            return build_vignette(obj, plan, spec, provenance)
+        except ValueError as exc:
+            first = first or exc
+    assert first is not None
+    raise first
+
+
 def last_object(text: str) -> dict[str, Any] | None:
-    """The last complete top-level ``{...}`` in ``text`` that parses as a JSON object.
+    """The last complete top-level ``{...}`` in ``text`` that parses as a JSON object."""
+    objects = top_level_objects(text)
+    return objects[-1] if objects else None
+
+
+def top_level_objects(text: str) -> list[dict[str, Any]]:
+    """Every complete top-level ``{...}`` in ``text`` that parses as a JSON object, in order.
 
     Scans left to right: an object that parses is skipped whole (its inner braces are not
     top-level); a brace group that does not parse (prose such as ``{case, question}``) is
     skipped to its matching close; an unclosed group (a cut reply) ends the scan, so an inner
     object of a truncated item is never taken for the item.
     """
-    best, i = None, text.find("{")
+    found, i = [], text.find("{")
     while i >= 0:
         try:
             obj, end = _DECODER.raw_decode(text, i)
@@ -73,9 +108,9 @@ def last_object(text: str) -> dict[str, Any] | None:
                 break
         else:
             if isinstance(obj, dict):
-                best = obj
+                found.append(obj)
         i = text.find("{", end)
-    return best
+    return found
 
 
 def _matching_close(text: str, start: int) -> int | None:

@@ -28,7 +28,7 @@ from raresupport.generate.teacher.cache import ReplyCache
 from raresupport.generate.teacher.config import TeacherConfig
 from raresupport.generate.teacher.failures import Failure, FormatUnsupported, classify
 from raresupport.generate.teacher.plan import ItemPlan, item_schema
-from raresupport.generate.teacher.reply import build_vignette, parse_reply
+from raresupport.generate.teacher.reply import NoObject, read_vignette
 from raresupport.replies import Reply, reply_of
 from raresupport.spec.models import DiseaseSpec
 
@@ -101,8 +101,7 @@ class TeacherRun:
             if record is None:
                 continue
             try:
-                obj = parse_reply(record["content"])
-                return build_vignette(obj, plan, self.spec, self.provenance)
+                return read_vignette(record["content"], plan, self.spec, self.provenance)
             except (KeyError, TypeError, ValueError):
                 continue
         return None
@@ -178,36 +177,30 @@ class TeacherRun:
         reply = self._account(response)
         key = ReplyCache.key(request)
         try:
-            obj = self._parse(reply)
-            try:
-                vignette = build_vignette(obj, plan, self.spec, self.provenance)
-            except ValueError as exc:
-                raise self._content_failure(reply, "invalid_item", str(exc)) from None
-        except Failure as failure:
-            failure.request_key = key
-            raise
-        self.cache.put(key, {"request": request, "content": reply.content})
-        return vignette
-
-    def _parse(self, reply: Reply) -> dict[str, Any]:
-        try:
-            return parse_reply(reply.content)
-        except ValueError as exc:
+            vignette = read_vignette(reply.content, plan, self.spec, self.provenance)
+        except NoObject as exc:
             detail = str(exc)
             if not reply.answer and reply.reasoning:
                 detail = "empty reply (the text came only as reasoning_content)"
-            raise self._content_failure(reply, "invalid_json", detail) from None
+            raise self._content_failure(reply, key, "invalid_json", detail) from None
+        except ValueError as exc:
+            raise self._content_failure(reply, key, "invalid_item", str(exc)) from None
+        self.cache.put(key, {"request": request, "content": reply.content})
+        return vignette
 
-    def _content_failure(self, reply: Reply, event: str, detail: str) -> Failure:
-        """A reply that cannot be used; a cut reply says so, whatever else is wrong with it."""
+    def _content_failure(self, reply: Reply, key: str, event: str, detail: str) -> Failure:
+        """A reply to request ``key`` that cannot be used; a cut reply says so first."""
         if reply.truncated:
-            return Failure(
+            failure = Failure(
                 "truncated",
                 f"reply cut at the token limit (finish_reason=length, max_tokens="
                 f"{self.config.max_tokens}); raise max_tokens (--max-tokens)",
                 "content",
             )
-        return Failure(event, detail, "content")
+        else:
+            failure = Failure(event, detail, "content")
+        failure.request_key = key
+        return failure
 
     def _account(self, response: Any) -> Reply:
         """Add token usage; return the first choice."""
