@@ -29,8 +29,14 @@ def _credulous(backend, items, **_):
 
 
 _credulous.backend = "local"  # a scoring rule over a local model (it reads nothing of it)
-if "test-credulous" not in scorers:
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _credulous_scorer():
+    """Registered for this module only: other tests list every registered method."""
     scorers.add("test-credulous", _credulous)
+    yield
+    scorers.remove("test-credulous")
 
 
 def _disease(tmp_path: Path):
