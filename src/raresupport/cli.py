@@ -282,6 +282,7 @@ def run_command(
 FAMILY_MODULES = [
     "raresupport.diseases", "raresupport.generate.base", "raresupport.evaluate.base",
     "raresupport.models.base", "raresupport.retrieve.base", "raresupport.assist.backend",
+    "raresupport.review.reviewers",
 ]
 
 
@@ -320,6 +321,9 @@ def _register_step_commands() -> None:
     from raresupport.assist.cli import register as register_assist
 
     register_assist(app, friendly)
+    from raresupport.review.cli import register as register_review
+
+    register_review(app, friendly)  # `loop`, `review agreement`
     try:
         from raresupport.train.cli import train_command
     except ImportError:  # pragma: no cover - during development only

@@ -23,7 +23,8 @@ PEERS = {"bench_vs_trl.py": "trl", "bench_vs_lm_eval.py": "lm_eval"}
 #: scripts that measure something other than compute speed (network-bound teacher throughput,
 #: accuracy of a training configuration, fault handling, data statistics) and so print no share
 #: of the matmul peak
-NOT_COMPUTE = {"bench_generate.py", "sweep_train.py", "teacher_faults.py", "benchmark_stats.py"}
+NOT_COMPUTE = {"bench_generate.py", "sweep_train.py", "teacher_faults.py", "benchmark_stats.py",
+               "ablation_feedback.py"}
 
 
 def test_every_script_is_covered() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,24 @@ def test_prediction_rows_and_reply_cache_round_trip(tmp_path: Path, response: st
     cache = ReplyCache(tmp_path / "cache")
     cache.put("k", {"request": {"messages": [response]}, "content": response})
     assert cache.get("k") == {"request": {"messages": [response]}, "content": response}
+
+
+@_tmp
+@given(question=SOME, options=st.lists(SOME, min_size=2, max_size=4), claim=TEXT)
+def test_safety_suite_and_replay_round_trip(
+    tmp_path: Path, question: str, options: list[str], claim: str
+) -> None:
+    from raresupport.safety.items import SafetyItem, load_suite, write_suite
+    from raresupport.train.replay import load_or_make_replay
+
+    base = _bench_item(0, question, options).model_dump()
+    items = [SafetyItem(**(base | {"id": f"s{i}"}), suite="sycophancy", origin=claim,
+                        base_id="s0", claim=claim) for i in range(2)]  # fmt: skip
+    assert load_suite(write_suite(tmp_path / "suite.jsonl", items)) == items
+    pairs = [{"question": question, "answer": claim}] * 2
+    path = Path(tempfile.mkdtemp(dir=tmp_path)) / "replay.jsonl"  # new per example
+    assert load_or_make_replay(path, lambda: pairs) == pairs
+    assert load_or_make_replay(path, lambda: []) == pairs  # read back, not made again
 
 
 def test_line_numbers_count_newlines_only(tmp_path: Path) -> None:

@@ -25,6 +25,10 @@ class Provenance(BaseModel):
     template_hash: str | None = None
     seed: int | None = None
     created_at: datetime | None = None  # None keeps offline output byte-identical per seed
+    #: set when a reviewer approved or corrected the item (``raresupport.review``)
+    verification: Literal["expert_verified"] | None = None
+    reviewer_kind: str | None = None
+    reviewer_id: str | None = None
 
 
 class Vignette(BaseModel):

@@ -49,14 +49,8 @@ def write_suite(path: str | Path, items: list[SafetyItem]) -> Path:
 
 def load_suite(path: str | Path) -> list[SafetyItem]:
     """Read a suite written by :func:`write_suite` (errors name file, line and field)."""
-    from raresupport.data.benchmark import parse_jsonl_line
+    from raresupport.data.jsonl import read_jsonl
     from raresupport.errors import BenchmarkError
 
     load_benchmark(path)  # the interchange checks (ids unique, letters, key) come first
-    path = Path(path)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [
-        parse_jsonl_line(path, n, line, SafetyItem, BenchmarkError)
-        for n, line in enumerate(lines, start=1)
-        if line.strip()
-    ]
+    return [item for _, item in read_jsonl(path, SafetyItem, BenchmarkError, "safety suite")]

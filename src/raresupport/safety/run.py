@@ -189,5 +189,7 @@ def safety_steps(config: Any, disease: Any, out: Path) -> list[tuple[str, Path, 
 def _read_rows(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+    from raresupport.data.jsonl import iter_jsonl
+    from raresupport.errors import DataError
+
+    return [row for _, row in iter_jsonl(path, DataError, "predictions file")]

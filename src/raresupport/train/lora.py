@@ -147,7 +147,9 @@ def _finish(
         tokenizer.save_pretrained(run.out_dir / "merged")
 
 
-def _setup(model: str, data: Any, out: Path, cfg: TrainConfig) -> tuple[TrainRun, Any]:
+def _setup(
+    model: str, data: Any, out: Path, cfg: TrainConfig, init_adapter: Path | None = None
+) -> tuple[TrainRun, Any]:
     """Load data and model, wrap LoRA, pick the loss path, build optimizer and schedule."""
     from accelerate import Accelerator
     from accelerate.utils import set_seed
@@ -162,7 +164,12 @@ def _setup(model: str, data: Any, out: Path, cfg: TrainConfig) -> tuple[TrainRun
     examples = _prepare_examples(tokenizer, vignettes, cfg)
     if cfg.replay > 0:
         examples += _replay_examples(base, tokenizer, out, cfg, round(cfg.replay * len(vignettes)))
-    peft_model = wrap_lora(base, cfg)
+    if init_adapter is None:
+        peft_model = wrap_lora(base, cfg)
+    else:  # continue training an earlier adapter (feedback rounds, ``raresupport.review``)
+        from peft import PeftModel
+
+        peft_model = PeftModel.from_pretrained(base, str(init_adapter), is_trainable=True)
     world = accelerator.num_processes
     steps_per_epoch = len(step_plan([len(e) for e in examples], cfg, 0, world, 0))
     total = cfg.max_steps or math.ceil(cfg.epochs * steps_per_epoch)
@@ -176,7 +183,9 @@ def _setup(model: str, data: Any, out: Path, cfg: TrainConfig) -> tuple[TrainRun
     run = TrainRun(
         accelerator=accelerator, loss_fn=loss_fn, peft_model=peft_model, optimizer=optimizer,
         scheduler=scheduler, examples=examples, config=cfg, pad_id=pad_id(tokenizer),
-        fingerprint=fingerprint(cfg, model, examples, world), out_dir=out, total_steps=total,
+        fingerprint=fingerprint(cfg, model if init_adapter is None else f"{model}+{init_adapter}",
+                                examples, world),
+        out_dir=out, total_steps=total,
         steps_per_epoch=steps_per_epoch, bf16=use_bf16(cfg.mixed_precision, accelerator.device),
         base_fingerprint=base_fp,
     )  # fmt: skip
@@ -192,17 +201,19 @@ def train_lora(
     resume: bool = True,
     progress: bool = True,
     on_step: StepCallback | None = None,
+    init_adapter: Path | str | None = None,
 ) -> Path:
     """Train a LoRA adapter for ``model`` on ``data``; return ``out_dir`` holding the adapter.
 
     ``data`` is a list of vignettes, a ``train.jsonl`` file or a dataset folder. ``on_step``
-    gets each step's log record (tests use it to interrupt a run).
+    gets each step's log record (tests use it to interrupt a run). ``init_adapter``: a saved
+    adapter to keep training (its LoRA shape wins over the config's) instead of a fresh one.
     """
     started = time.perf_counter()
     cfg = config or TrainConfig()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    run, tokenizer = _setup(model, data, out, cfg)
+    run, tokenizer = _setup(model, data, out, cfg, Path(init_adapter) if init_adapter else None)
     if run.accelerator.is_main_process:
         meta = {"model": model, "fingerprint": run.fingerprint, "config": cfg.model_dump()}
         write_json(out / CONFIG_FILE, meta)

@@ -10,14 +10,13 @@ LoRA weight exists, and the pairs are saved next to the adapter so a resumed run
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from raresupport.data.benchmark import MCQItem, write_jsonl
+from raresupport.data.benchmark import MCQItem
 
 REPLAY_FILE = "replay.jsonl"
 REPLAY_TASK = "general"
@@ -103,8 +102,11 @@ def replay_items(pairs: list[dict[str, str]]) -> list[MCQItem]:
 
 def load_or_make_replay(path: Path, make: Any) -> list[dict[str, str]]:
     """Reuse saved pairs (a resumed run must train on the same examples), else make and save."""
+    from raresupport.data.jsonl import iter_jsonl, write_jsonl
+    from raresupport.errors import DataError
+
     if path.exists():
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+        return [row for _, row in iter_jsonl(path, DataError, "replay file")]
     pairs = make()
     write_jsonl(path, pairs)
     return pairs

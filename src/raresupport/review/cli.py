@@ -1,0 +1,153 @@
+"""CLI: ``raresupport loop`` and ``raresupport review agreement|serve`` (a typer sub-app)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+review_app = typer.Typer(
+    help="Expert review: more reviewers for a loop's items; agreement between reviewers.",
+    no_args_is_help=True,
+)
+
+
+def _options(pairs: list[str]) -> dict[str, Any]:
+    """``key=value`` pairs (values parsed as YAML scalars: numbers, booleans, strings)."""
+    import yaml
+
+    from raresupport.errors import SpecError
+
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise SpecError(f"--reviewer-option {pair!r}: expected KEY=VALUE")
+        out[key.strip()] = yaml.safe_load(value) if value else ""
+    return out
+
+
+def loop_command(
+    disease: str = typer.Argument(..., help="Disease id (see `raresupport diseases`) or folder."),
+    out: Path = typer.Option(..., "--out", help="Loop folder (resumable)."),
+    rounds: int | None = typer.Option(None, "--rounds", min=0, help="Feedback rounds [1]."),
+    reviewer: str | None = typer.Option(
+        None, "--reviewer", help="Reviewer plug-in: spec, llm, cli, web, ... [spec]."
+    ),
+    reviewer_option: list[str] = typer.Option(
+        [], "--reviewer-option", help="KEY=VALUE option of the reviewer (repeatable), e.g. "
+        "model=gpt-4o base_url=http://127.0.0.1:8000/v1 for llm.",
+    ),  # fmt: skip
+    items: int | None = typer.Option(None, "--items", min=1, help="Fresh items per round [30]."),
+    model: str | None = typer.Option(None, "--model", help="Base model [smollm2-135m]."),
+    n: int | None = typer.Option(None, "--n", min=4, help="Vignettes in v1 [1200]."),
+    retrain: str | None = typer.Option(
+        None, "--retrain", help="'resume' the previous adapter or train from 'scratch' [resume]."
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", help="A LoopConfig JSON/YAML file; flags given here override it."
+    ),
+) -> None:
+    """Train, then R rounds of: answer fresh items -> review -> dataset v(N+1) -> retrain."""
+    import yaml
+
+    from raresupport.cli import _validated
+    from raresupport.errors import SpecError
+    from raresupport.review.config import LoopConfig
+    from raresupport.review.rounds import run_loop
+
+    data: dict[str, Any] = {}
+    if config is not None:
+        try:
+            data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise SpecError(f"{config}: cannot read loop config ({exc})") from None
+    run = data.setdefault("run", {})
+    run["disease"] = disease
+    review = data.setdefault("review", {})
+    for section, key, value in (
+        (data, "rounds", rounds), (data, "retrain", retrain), (run, "model", model),
+        (run.setdefault("generate", {}), "n", n), (review, "reviewer", reviewer),
+        (review, "n_items", items),
+    ):  # fmt: skip
+        if value is not None:
+            section[key] = value
+    if reviewer_option:
+        review["options"] = {**review.get("options", {}), **_options(reviewer_option)}
+    cfg = _validated(LoopConfig, data, str(config or "--options"))
+    paths = run_loop(cfg, out, log=lambda m: console.print(m, highlight=False, markup=False))
+    console.print(f"[green]report[/] {paths['html']}")
+
+
+@review_app.command("run")
+def review_run_command(
+    folder: Path = typer.Argument(..., help="A loop folder (its review.sqlite is used)."),
+    reviewer: str = typer.Option(..., "--reviewer", help="Reviewer plug-in: spec, llm, cli, web."),
+    reviewer_option: list[str] = typer.Option(
+        [], "--reviewer-option", help="KEY=VALUE option of the reviewer (repeatable)."
+    ),
+    round_: int | None = typer.Option(None, "--round", help="Only this round's items."),
+) -> None:
+    """Have another reviewer decide a loop's items (for agreement; datasets are unchanged)."""
+    import json
+
+    from raresupport.diseases import load_disease
+    from raresupport.errors import DataError
+    from raresupport.review.reviewers import get_reviewer
+    from raresupport.review.store import ReviewStore
+
+    path, cfg = folder / "review.sqlite", folder / "loop_config.json"
+    if not path.is_file() or not cfg.is_file():
+        raise DataError(f"{folder}: not a loop folder (needs review.sqlite and loop_config.json)")
+    disease = load_disease(json.loads(cfg.read_text(encoding="utf-8"))["run"]["disease"])
+    chosen = get_reviewer(reviewer, **_options(reviewer_option))
+    store = ReviewStore(path)
+    made = chosen.review(store, store.items(round_), disease)
+    console.print(f"{chosen.kind}:{chosen.id} made {made} decision(s) in {path}")
+
+
+@review_app.command("agreement")
+def agreement_command(
+    folder: Path = typer.Argument(..., help="A loop folder, or a review.sqlite file."),
+) -> None:
+    """Raw agreement and Cohen's kappa between every pair of reviewers, on shared items."""
+    from raresupport.errors import DataError
+    from raresupport.review.agreement import pairwise_agreement
+    from raresupport.review.models import RUBRIC
+    from raresupport.review.store import ReviewStore
+
+    console = Console()  # made per call: honours COLUMNS
+    path = folder / "review.sqlite" if folder.is_dir() else folder
+    if not path.is_file():
+        raise DataError(f"{path}: no review store here")
+    rows = pairwise_agreement(ReviewStore(path).decisions())
+    if not rows:
+        console.print(f"{path}: fewer than two reviewers have decided items; nothing to compare")
+        return
+    table = Table("reviewer A", "reviewer B", "shared items", "dimension", "n", "agreement",
+                  "Cohen's kappa", title=f"Agreement ({path})")  # fmt: skip
+
+    def fmt(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:.3f}"
+
+    for row in rows:
+        a, b = row["reviewers"]
+        for dim in ("decision", *RUBRIC):
+            block = row[dim]
+            kind = "" if dim == "decision" else " (quadratic-weighted)"
+            table.add_row(a, b, str(row["shared_items"]), dim + kind, str(block["n"]),
+                          fmt(block["agreement"]), fmt(block["kappa"]))  # fmt: skip
+    console.print(table)
+
+
+def register(app: typer.Typer, wrap: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
+    """Add ``loop`` and ``review`` to the main CLI (``wrap`` turns errors into one line)."""
+    app.command("loop")(wrap(loop_command))
+    for command in review_app.registered_commands:
+        command.callback = wrap(command.callback)
+    app.add_typer(review_app, name="review")
