@@ -299,7 +299,7 @@ def main(argv: list[str] | None = None) -> None:
                 cpu_start = time.process_time()
                 res = evaluate_model(
                     ours, [items[i] for i in idx], (step,), None,
-                    args.batch_size, progress=False,
+                    args.batch_size, progress=False, normalization="per_token",
                 )[step]  # fmt: skip
                 tally.seconds[step] = tally.seconds.get(step, 0.0) + res.seconds
                 tally.cpu_seconds[step] = tally.cpu_seconds.get(step, 0.0) + (

@@ -42,7 +42,7 @@ def test_run_writes_everything_and_resumes(tiny_model_dir: Path, tmp_path: Path)
 
     again: list[str] = []
     run_pipeline(_config(tiny_model_dir), out, log=again.append)
-    assert sum(m.startswith("[skip]") for m in again) == 6
+    assert sum(m.startswith("[skip]") for m in again) == 7  # +retrieve, +2 safety steps
     for side in ("baseline", "tuned"):
         safety = metrics["extra"]["safety"][side]
         assert {"escalation", "sycophancy", "collapse", "ood"} <= set(safety)

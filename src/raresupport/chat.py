@@ -36,7 +36,7 @@ NOTES_HEADER = "Notes:"
 #: (``RetrievalConfig.max_note_chars`` is the one source of the value used in runs)
 MAX_NOTE_CHARS = 160
 #: at most this many fact ids are printed per note (the passage keeps all of them)
-MAX_NOTE_IDS = 2
+MAX_NOTE_IDS = 1
 
 
 def _shorten(text: str, max_chars: int) -> str:

@@ -9,7 +9,7 @@ third-party generator or scorer installed through an entry point is a valid valu
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -17,8 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from raresupport.errors import ConfigError, describe_validation_error
 from raresupport.models.base import DEFAULT_MODEL
 from raresupport.registry import check_name
+from raresupport.retrieve.config import RetrievalConfig
 from raresupport.safety.config import SafetyConfig
 from raresupport.train.config import TrainConfig
+
+Normalization = Literal["per_char", "per_token", "sum"]
 
 
 class GenerateConfig(BaseModel):
@@ -53,6 +56,12 @@ class EvalConfig(BaseModel):
         description="Small models bind letters to options poorly, so the default headline is "
         "the length-normalised option log-likelihood; every method is still reported.",
     )
+    normalization: Normalization = Field(
+        "per_char",
+        description="How loglik compares options of different lengths: per character "
+        "(lm-evaluation-harness acc_norm, the peer standard), per token, or the plain sum; the "
+        "other two are still reported.",
+    )  # fmt: skip
     batch_size: int = Field(8, ge=1)
     extra_benchmarks: list[Path] = Field(default_factory=list)
 
@@ -82,6 +91,7 @@ class RunConfig(BaseModel):
     generate: GenerateConfig = Field(default_factory=GenerateConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     evaluate: EvalConfig = Field(default_factory=EvalConfig)
+    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
     safety: SafetyConfig = Field(default_factory=SafetyConfig)
 
 

@@ -72,17 +72,25 @@ def _step(
     say(f"[done] {name} in {timings[name]:.1f}s")
 
 
-def _evaluate(config: RunConfig, adapter: Path | None, benches: list[Path], out: Path,
-              system_prompt: str) -> None:
-    from raresupport.evaluate.runner import evaluate_benchmarks, write_metrics
-    from raresupport.models.backends import LocalModel
+def _evaluate(config: RunConfig, spec: Any, adapter: Path | None, benches: list[Path],
+              out: Path) -> None:
+    """One model in two cells (without / with notes); see ``evaluate/as_run.py``."""
+    from raresupport.evaluate.as_run import SETTINGS_FILE, eval_settings, evaluate_cells
 
-    backend = LocalModel.load(config.model, adapter=adapter)
-    metrics = evaluate_benchmarks(
-        backend, benches, config.evaluate.methods, system_prompt,
-        config.evaluate.batch_size, predictions_path=out / "predictions.jsonl",
-    )  # fmt: skip
-    write_metrics(out / "metrics.json", metrics)
+    settings = eval_settings(config, spec)
+    write_json(out.parent / SETTINGS_FILE, settings)
+    evaluate_cells(settings, spec, adapter, benches,
+                   {"plain": out, "notes": out.with_name(out.name + "+notes")})  # fmt: skip
+
+
+def _raft(config: RunConfig, spec: Any, data_dir: Path, raft_dir: Path) -> None:
+    """Training items with the notes the run's retriever returns for them (RAFT shares)."""
+    from raresupport.retrieve import load_retriever
+    from raresupport.retrieve.notes import write_raft_dataset
+
+    rcfg = config.retrieval
+    retriever = load_retriever(spec, rcfg.retriever, **rcfg.options())
+    write_raft_dataset(data_dir, raft_dir, retriever, rcfg, seed=config.train.seed)
 
 
 def _generate(config: RunConfig, disease: Any, data_dir: Path, say: Callable[[str], None]) -> None:
@@ -149,28 +157,36 @@ def _run(config: RunConfig, out: Path, disease: Any, say: Callable[[str], None])
     benches += config.evaluate.extra_benchmarks
     if not benches:
         raise RunFolderError(f"{disease.root}: disease has no benchmark.jsonl to evaluate on")
-    prompt = train_cfg.system_prompt
+    raft_dir = out / "raft"
+    train_data = raft_dir if config.retrieval.k > 0 else data_dir
     steps = [
         ("generate", data_dir / "manifest.json", lambda: _generate(config, disease, data_dir, say)),
+        ("retrieve", raft_dir / "retrieval.json", lambda: _raft(config, spec, data_dir, raft_dir)),
         ("train", adapter_dir / "train_summary.json",
-         lambda: train_lora(config.model, data_dir, adapter_dir, train_cfg, resume=True)),
+         lambda: train_lora(config.model, train_data, adapter_dir, train_cfg, resume=True)),
         ("evaluate baseline", out / "eval" / "baseline" / "metrics.json",
-         lambda: _evaluate(config, None, benches, out / "eval" / "baseline", prompt)),
+         lambda: _evaluate(config, spec, None, benches, out / "eval" / "baseline")),
         ("evaluate tuned", out / "eval" / "tuned" / "metrics.json",
-         lambda: _evaluate(config, adapter_dir, benches, out / "eval" / "tuned", prompt)),
+         lambda: _evaluate(config, spec, adapter_dir, benches, out / "eval" / "tuned")),
     ]  # fmt: skip
+    if config.retrieval.k <= 0:
+        steps.pop(1)
     steps += safety_steps(config, disease, out)
     for name, done, fn in steps:
         _step(name, done, fn, say, timings)
         write_json(timings_path, timings)
     baseline = load_metrics(out / "eval" / "baseline" / "metrics.json")
     tuned = load_metrics(out / "eval" / "tuned" / "metrics.json")
+    cells = {f"{side}+notes": load_metrics(out / "eval" / f"{side}+notes" / "metrics.json")
+             for side in ("baseline", "tuned") if config.retrieval.k > 0}  # fmt: skip
     safety = [load_safety(out / "eval" / label) for label in ("baseline", "tuned")]
+    extra = {"disease": spec.id, "model": config.model, "timings_s": timings,
+             "dataset": read_json(data_dir / "manifest.json")["counts"],
+             "safety": dict(zip(("baseline", "tuned"), safety, strict=True))}
+    if config.retrieval.k > 0:
+        extra["retrieval"] = read_json(raft_dir / "retrieval.json")
     return write_report(
         out, baseline, tuned, config.evaluate.headline,
         title=f"raresupport: {spec.name} — {config.model}, baseline vs LoRA-tuned",
-        extra={"disease": spec.id, "model": config.model, "timings_s": timings,
-               "dataset": read_json(data_dir / "manifest.json")["counts"],
-               "safety": dict(zip(("baseline", "tuned"), safety, strict=True))},
-        sections=safety_blocks(*safety),
+        extra=extra, cells=cells, sections=safety_blocks(*safety),
     )  # fmt: skip

@@ -29,7 +29,7 @@ def _write(path: Path, rows: list[dict]) -> Path:
 
 def _call(**kw):
     args = dict(adapter=None, method="all", base_url=None, batch_size=2, system_prompt=None,
-                strict=False)
+                strict=False, run=None, with_baseline=False)
     return eval_command(**{**args, **kw})
 
 

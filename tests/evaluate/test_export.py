@@ -118,3 +118,18 @@ def test_command_loads_the_models_chat_template(bench_file, tmp_path, tiny_model
     _, rows = _read(out / "raresupport_my_bench_v1.yaml")
     tok = load_tokenizer(str(tiny_model_dir))
     assert rows[0]["prompt"] == render_prompt(tok, mcq_messages(ITEMS[0], "cloze"))
+
+
+def test_export_with_notes_renders_the_same_notes_block(bench_file, tmp_path, tokenizer,
+                                                        hyperhidrosis) -> None:
+    from raresupport.retrieve import RetrievalConfig, load_retriever
+    from raresupport.retrieve.notes import with_notes
+
+    cfg = RetrievalConfig()
+    path = export_lm_eval(bench_file, tmp_path / "out", tokenizer=tokenizer,
+                          notes_from=(hyperhidrosis.spec, cfg))
+    _, rows = _read(path)
+    noted = with_notes(ITEMS, load_retriever(hyperhidrosis.spec), cfg)
+    assert [r["prompt"] for r in rows] == [
+        render_prompt(tokenizer, mcq_messages(i, "cloze")) for i in noted]
+    assert sum("Notes:\n[1] (" in r["prompt"] for r in rows) >= 2

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from raresupport.chat import mcq_messages, render_prompt
-from raresupport.errors import RegistryError
+from raresupport.errors import ModelError, RegistryError
 from raresupport.evaluate import evaluate_model, scorers
 from raresupport.evaluate.hf import letter_token_ids, score_letter, score_loglik
 from raresupport.models import LocalModel
@@ -62,11 +62,22 @@ def test_letter_ids_are_the_tokens_the_model_emits_after_the_prompt(tiny, varied
 
 
 def test_loglik_records_normalisation_variants(tiny, varied_items):
-    pred = score_loglik(tiny, varied_items[:1])[0]
+    pred = score_loglik(tiny, varied_items[:1], normalization="per_token")[0]
     assert set(pred.extra["variants"]) == {"per_char", "sum"}
     assert set(pred.extra["sum"]) == set(pred.scores) == {"A", "B"}
     for letter, total in pred.extra["sum"].items():
         assert pred.scores[letter] == pytest.approx(total / pred.extra["tokens"][letter])
+
+
+def test_loglik_headline_is_per_character_by_default(tiny, varied_items):
+    """acc_norm (lm-evaluation-harness), the peer standard, decides unless told otherwise."""
+    for item, pred in zip(varied_items, score_loglik(tiny, varied_items), strict=True):
+        assert set(pred.extra["variants"]) == {"per_token", "sum"}
+        for letter, total in pred.extra["sum"].items():
+            assert pred.scores[letter] == pytest.approx(total / len(item.options[letter]))
+        assert pred.pred == max(pred.scores, key=pred.scores.__getitem__)
+    with pytest.raises(ModelError, match="normalization 'bytes'"):
+        score_loglik(tiny, varied_items[:1], normalization="bytes")
 
 
 def test_registry_knows_builtins_and_names_them_on_a_miss():

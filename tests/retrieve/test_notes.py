@@ -27,8 +27,8 @@ def test_notes_block_numbers_notes_with_fact_ids_and_cuts_long_text():
     lines = block.splitlines()
     assert lines[0] == "Notes:"
     assert lines[1] == "[1] (a.b) Short note."
-    assert lines[2].startswith("[2] (c, d) word") and lines[2].endswith("...")
-    assert len(lines[2]) <= len("[2] (c, d) ") + 40
+    assert lines[2].startswith("[2] (c) word") and lines[2].endswith("...")
+    assert len(lines[2]) <= len("[2] (c) ") + 40
     assert notes_block([]) == ""
 
 

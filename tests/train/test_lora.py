@@ -122,7 +122,7 @@ def test_head_check_catches_a_post_processed_head(tiny_model_dir: Path) -> None:
 
     def scaled_forward(*args, **kwargs):
         out = original(*args, **kwargs)
-        out.logits = out.logits * 0.5
+        out.logits = out.logits * 4.0  # tiny logits are ~+-1; x0.5 moved the loss too little
         return out
 
     causal.forward = scaled_forward
@@ -250,8 +250,10 @@ def test_length_grouping_changes_the_compute_not_the_result(
     assert grouped["tokens"] == plain["tokens"]  # real tokens; padding is not counted
     a, b = _adapter(tmp_path / "True"), _adapter(tmp_path / "False")
     for key in a:
-        # fp32 sums in another order: ~1e-6 apart here; a wrongly scaled micro-batch is ~1e-3
-        torch.testing.assert_close(a[key], b[key], rtol=1e-4, atol=1e-5)
+        # Relative to the whole tensor: Adam turns fp32 summation-order noise in a near-zero
+        # gradient element into a visible step for that one element (3.5e-5 on one of 1024
+        # with the demo data), so no per-element bound; a wrongly scaled micro-batch moves all.
+        assert (a[key] - b[key]).norm() <= 1e-3 * b[key].norm(), key
 
 
 def test_same_seed_same_adapter_and_no_resume_starts_over(

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from raresupport.data.benchmark import MCQItem
 
@@ -47,6 +55,14 @@ class Vignette(BaseModel):
     fact_ids: list[str] = Field(min_length=1)
     provenance: Provenance
     status: Status = "generated"
+    tags: list[str] = Field(
+        default_factory=list,
+        description="Item variants a generator marks: 'followup' (a multi-visit case), 'claim' "
+        "(the patient's confident wrong claim precedes it), 'avoid' (the key is what to avoid).",
+    )
+    #: retrieved notes the item is trained with (RAFT; ``raresupport.retrieve.notes``); written
+    #: only when set, so generated datasets stay as they were
+    notes: str = ""
 
     @field_validator("options")
     @classmethod
@@ -65,6 +81,13 @@ class Vignette(BaseModel):
             raise ValueError(f"answer {self.answer!r} is not among the options")
         return self
 
+    @model_serializer(mode="wrap")
+    def _drop_empty_notes(self, handler: SerializerFunctionWrapHandler) -> dict:
+        data = handler(self)
+        if not self.notes:
+            data.pop("notes", None)
+        return data
+
     def to_mcq(self) -> MCQItem:
         return MCQItem(
             id=self.id,
@@ -72,6 +95,7 @@ class Vignette(BaseModel):
             question=f"{self.case.strip()}\n\n{self.question.strip()}",
             options=dict(self.options),
             answer=self.answer,
+            notes=self.notes,
         )
 
 

@@ -47,7 +47,7 @@ def resolve_methods(method: str, backend_kind: str) -> tuple[str, ...]:
 def eval_command(
     model: str | None = typer.Option(
         None, help="HF id, local folder, or short name [default: the adapter's base, else "
-        "smollm2-135m]."
+        "smollm2-135m]; not with --run."
     ),
     adapter: Path | None = typer.Option(None, help="PEFT/LoRA adapter folder to apply."),
     benchmark: list[Path] = typer.Option(..., "--benchmark", help="Interchange JSONL (repeat)."),
@@ -66,6 +66,13 @@ def eval_command(
         "think) [default: 4096].",
     ),
     out: Path = typer.Option(..., help="Output folder for metrics.json and predictions.jsonl."),
+    run: Path | None = typer.Option(
+        None, "--run", help="A `raresupport run` folder: score exactly as that run scored its "
+        "own benchmark (its model, adapter, prompt, scoring rules and notes).",
+    ),
+    with_baseline: bool = typer.Option(
+        False, "--with-baseline", help="With --run: also score the untuned model (4 cells)."
+    ),
 ) -> None:
     """Evaluate a model on multiple-choice benchmarks (accuracy per task with 95 % CIs)."""
     from raresupport.data.benchmark import load_benchmark
@@ -74,6 +81,8 @@ def eval_command(
     from raresupport.models.backends import Endpoint, LocalModel
     from raresupport.models.base import DEFAULT_MODEL
 
+    if run is not None:
+        return _eval_as_run(run, list(benchmark), out, with_baseline, model)
     methods = resolve_methods(method, "endpoint" if base_url else "local")
     for path in benchmark:  # fail on a bad line before spending time loading a model
         load_benchmark(path)
@@ -104,3 +113,20 @@ def eval_command(
         )
         typer.echo(f"{name} (n={block['n']}): {figures}")
     typer.echo(f"wrote {path}")
+
+
+def _eval_as_run(run: Path, benchmark: list[Path], out: Path, baseline: bool, model) -> None:
+    from raresupport.data.benchmark import load_benchmark
+    from raresupport.evaluate.as_run import evaluate_run
+
+    if model is not None:
+        raise ConfigError("--run fixes the model; leave out --model")
+    for path in benchmark:
+        load_benchmark(path)
+    cells = evaluate_run(run, benchmark, out, baseline=baseline)
+    for cell, metrics in cells.items():
+        for name, block in metrics["benchmarks"].items():
+            figures = ", ".join(f"{m} {100 * b['overall']:.1f}%"
+                                for m, b in block["by_method"].items())  # fmt: skip
+            typer.echo(f"{cell:15s} {name} (n={block['n']}): {figures}")
+    typer.echo(f"wrote {out}")

@@ -26,9 +26,10 @@ What the metrics then mean, relative to ``raresupport eval --method loglik``:
 * ``acc`` is the argmax of the unnormalised sum: the constant ``c`` cannot change it, so it
   equals our ``variants.sum`` decision item by item.
 * ``acc_norm`` divides by the option's length in **characters** (``acc_bytes``: UTF-8 bytes);
-  ours ``variants.per_char`` divides by characters too, but lm-eval's numerator includes
-  ``c``, so the two can pick different options when lengths differ.
-* Our headline ``loglik`` divides by the option's **token** count; lm-eval has no per-token
+  our default ``loglik`` decision (``normalization="per_char"``) divides by characters too,
+  but lm-eval's numerator includes ``c``, so the two can pick different options when lengths
+  differ.
+* Our ``per_token`` variant divides by the option's **token** count; lm-eval has no per-token
   normalisation, so it has no direct counterpart there.
 """
 
@@ -108,15 +109,24 @@ def export_lm_eval(
     task_name: str | None = None,
     tokenizer: Any = None,
     model: str = DEFAULT_MODEL,
+    notes_from: Any = None,
 ) -> Path:
     """Write ``<task>.yaml`` and ``<task>.jsonl`` into ``out_dir``; return the YAML's path.
 
     ``tokenizer`` supplies the chat template; when omitted, ``model``'s tokenizer is loaded (a
-    short name, local folder or HF id; no weights are read). Run the task with
+    short name, local folder or HF id; no weights are read). ``notes_from`` = ``(spec,
+    RetrievalConfig)`` renders each prompt with its retrieved notes block, as a run does.
+    Run the task with
     ``lm_eval --model hf --model_args pretrained=DIR --include_path OUT_DIR --tasks TASK``.
     """
     benchmark, out_dir = Path(benchmark), Path(out_dir)
     items = load_benchmark(benchmark)  # a bad line fails here with file:line:field
+    if notes_from is not None:  # (spec, RetrievalConfig): prompts carry the retrieved notes
+        from raresupport.retrieve import load_retriever
+        from raresupport.retrieve.notes import with_notes
+
+        spec, rcfg = notes_from
+        items = with_notes(items, load_retriever(spec, rcfg.retriever, **rcfg.options()), rcfg)
     if tokenizer is None:
         from raresupport.models.load import load_tokenizer, resolve_model
 
@@ -136,7 +146,8 @@ def export_lm_eval(
     header = (
         f"# lm-evaluation-harness task exported by `raresupport export lm-eval` from {benchmark}.\n"
         "# Prompts are pre-rendered with the model's chat template: do NOT pass\n"
-        "# --apply_chat_template. acc == raresupport loglik 'sum' variant; acc_norm is per char.\n"
+        "# --apply_chat_template. acc == raresupport loglik 'sum' variant; acc_norm ~ loglik\n"
+        "# (per character, its default).\n"
     )
     body = yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
     yaml_path.write_text(header + body, encoding="utf-8")
@@ -155,12 +166,23 @@ def export_lm_eval_command(
     task_name: str | None = typer.Option(
         None, "--task-name", help="lm-eval task name (default raresupport_<file stem>)."
     ),
+    notes: str | None = typer.Option(
+        None, "--notes", help="Disease whose spec notes go into each prompt (run defaults: "
+        "retriever, k, cut-off), as `raresupport run` shows them.",
+    ),
 ) -> None:
     """Write an lm-evaluation-harness task for BENCHMARK (scored as `eval --method loglik`)."""
     from raresupport.models.load import resolve_model
 
+    notes_from = None
+    if notes:
+        from raresupport.diseases import load_disease
+        from raresupport.retrieve import RetrievalConfig
+
+        notes_from = (load_disease(notes).spec, RetrievalConfig())
     yaml_path = export_lm_eval(
-        benchmark, out, system_prompt=system_prompt, task_name=task_name, model=model
+        benchmark, out, system_prompt=system_prompt, task_name=task_name, model=model,
+        notes_from=notes_from,
     )
     name = yaml_path.stem
     typer.echo(f"wrote {yaml_path} and {yaml_path.with_suffix('.jsonl')}")

@@ -2,7 +2,8 @@
 
 ``letter`` lists the options and compares the next-token log-probabilities of the option letters
 right after the generation prompt (one forward pass per question). ``loglik`` hides the options
-and compares the length-normalised log-likelihood of each option text as the assistant's answer,
+and compares the length-normalised (default: per character) log-likelihood of each option text
+as the assistant's answer,
 which works even when a small model cannot bind letters to options.
 """
 
@@ -198,17 +199,31 @@ def _regroup(batch: list[Any], flat: list[float]) -> list[list[float]]:
     return out
 
 
-def _loglik_prediction(item: MCQItem, options: list[list[int]], sums: list[float]) -> Prediction:
+#: how ``loglik`` compares options: mean log-likelihood per character of the option text
+#: (lm-evaluation-harness ``acc_norm``, the peer standard and the default), per token, or the
+#: unnormalised sum (``acc``). The two not chosen are still reported as variants.
+NORMALIZATIONS: tuple[str, ...] = ("per_char", "per_token", "sum")
+
+
+def _loglik_prediction(
+    item: MCQItem, options: list[list[int]], sums: list[float], normalization: str = "per_char"
+) -> Prediction:
     letters = list(item.options)
-    per_token = {L: s / len(o) for L, s, o in zip(letters, sums, options, strict=True)}
-    per_char = {L: s / max(1, len(item.options[L])) for L, s in zip(letters, sums, strict=True)}
-    total = dict(zip(letters, sums, strict=True))
+    rules = {
+        "per_char": {L: s / max(1, len(item.options[L])) for L, s in zip(letters, sums,
+                                                                         strict=True)},
+        "per_token": {L: s / len(o) for L, s, o in zip(letters, sums, options, strict=True)},
+        "sum": dict(zip(letters, sums, strict=True)),
+    }  # fmt: skip
+    if normalization not in rules:
+        raise ModelError(f"loglik normalization {normalization!r}: use one of {NORMALIZATIONS}")
     extra = {
-        "sum": total,
+        "sum": rules["sum"],
         "tokens": {L: len(o) for L, o in zip(letters, options, strict=True)},
-        "variants": {"per_char": _best(per_char), "sum": _best(total)},
+        "variants": {k: _best(v) for k, v in rules.items() if k != normalization},
     }
-    return Prediction(item.id, item.task, item.answer, _best(per_token), per_token, extra)
+    chosen = rules[normalization]
+    return Prediction(item.id, item.task, item.answer, _best(chosen), chosen, extra)
 
 
 @scoring_rule("loglik", backend="local")
@@ -220,11 +235,13 @@ def score_loglik(
     batch_size: int = 8,
     progress: bool = False,
     shared_prompt: bool = True,
+    normalization: str = "per_char",
     **_: Any,
 ) -> list[Prediction]:
-    """Predict the option whose text has the highest mean per-token log-likelihood.
+    """Predict the option whose text has the highest normalised log-likelihood.
 
-    Per-character and unnormalised variants are recorded in ``extra["variants"]``.
+    ``normalization`` (one of :data:`NORMALIZATIONS`) decides; the other two decisions are
+    recorded in ``extra["variants"]``.
     ``shared_prompt`` scores options on the prompt's KV cache (same numbers, fewer FLOPs).
     """
     import torch
@@ -244,6 +261,6 @@ def score_loglik(
             if sums is None:
                 sums = _sum_logprobs_pairs(model, enc, pad, params)
             for (item, (_, options)), s in zip(batch, sums, strict=True):
-                preds.append(_loglik_prediction(item, options, s))
+                preds.append(_loglik_prediction(item, options, s, normalization))
             bar.update(1)
     return preds

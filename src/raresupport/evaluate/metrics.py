@@ -114,7 +114,14 @@ def _variant_blocks(predictions: Sequence[Prediction]) -> dict[str, Any]:
     for name in names:
         flags = [p.extra.get("variants", {}).get(name) == p.answer for p in predictions]
         acc = accuracy(flags)
-        out[name] = {"overall": acc["acc"], "overall_ci": acc["ci"]}
+        by_task: dict[str, list[bool]] = defaultdict(list)
+        for p, ok in zip(predictions, flags, strict=True):
+            by_task[p.task].append(ok)
+        out[name] = {
+            "overall": acc["acc"], "overall_ci": acc["ci"],
+            "by_task": {t: _task_block(f) for t, f in sorted(by_task.items())},
+            "correct": {p.id: ok for p, ok in zip(predictions, flags, strict=True)},
+        }  # fmt: skip
     return out
 
 

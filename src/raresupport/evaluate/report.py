@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from raresupport.evaluate.cells import four_cell_sections, four_cells
 from raresupport.evaluate.metrics import mcnemar_test
 from raresupport.evaluate.runner import write_metrics
 
@@ -244,10 +245,11 @@ def _best_sentence(comp: Mapping[str, Any], labels: tuple[str, str]) -> str:
     )
 
 
-def _sections(baseline, tuned, comparison, headline, labels, more=()):
+def _sections(baseline, tuned, comparison, headline, labels, cells_summary=None, more=()):
     """Report content as (kind, payload) blocks, rendered to Markdown or HTML.
 
-    ``more``: further blocks (e.g. the safety section) placed before the charts.
+    ``cells_summary``: the four-cell table (first); ``more``: further blocks (e.g. the safety
+    section) placed before the charts.
     """
     yield (
         "p",
@@ -258,6 +260,9 @@ def _sections(baseline, tuned, comparison, headline, labels, more=()):
             f"items (b = right only for {labels[0]}, c = right only for {labels[1]})."
         ),
     )
+    yield from four_cell_sections(cells_summary or {})
+    if cells_summary:
+        yield "h2", "Without notes, method by method"
     for bench, comp in comparison.items():
         n = tuned["benchmarks"][bench].get("n", "?")
         yield "h2", f"{bench} (n = {n})"
@@ -337,24 +342,32 @@ def write_report(
     labels: tuple[str, str] = ("baseline", "tuned"),
     title: str = "raresupport evaluation: baseline vs tuned",
     extra: Mapping[str, Any] | None = None,
+    cells: Mapping[str, Any] | None = None,
     sections: Iterable[tuple[str, Any]] = (),
 ) -> dict[str, Path]:
     """Write metrics.json, report.md, report.html and the PNG charts into ``out_dir``.
 
     ``*_metrics`` are :func:`evaluate_benchmarks` outputs; ``extra`` (model names, seeds, ...)
-    is stored in metrics.json as given; ``sections`` are extra report blocks (``("h2", text)``,
-    ``("p", text)``, ``("table", (head, rows))``) shown before the charts. Returns the written
-    paths by kind.
+    is stored in metrics.json as given. ``cells`` (``{"baseline+notes": metrics, "tuned+notes":
+    metrics}``, see :mod:`raresupport.evaluate.cells`) adds the four-cell table, with the
+    baseline and tuned metrics as the cells without notes; ``sections`` are extra report blocks
+    (``("h2", text)``, ``("p", text)``, ``("table", (head, rows))``) shown before the charts.
+    Returns the written paths by kind.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     comparison = compare(baseline_metrics, tuned_metrics, headline_method)
+    cells_summary = (
+        four_cells({"baseline": baseline_metrics, "tuned": tuned_metrics, **cells},
+                   headline_method) if cells else {}
+    )  # fmt: skip
     combined = {
         "headline_method": headline_method,
         "labels": list(labels),
         "comparison": comparison,
         "baseline": baseline_metrics,
         "tuned": tuned_metrics,
+        **({"four_cells": cells_summary, "with_notes": dict(cells)} if cells else {}),
         **({"extra": dict(extra)} if extra else {}),
     }
     paths = {"metrics": write_metrics(out / "metrics.json", combined)}
@@ -364,9 +377,8 @@ def write_report(
     paths["letters_chart"] = letters_chart(
         out / LETTERS_PNG, baseline_metrics, tuned_metrics, labels
     )
-    blocks = list(
-        _sections(baseline_metrics, tuned_metrics, comparison, headline_method, labels, sections)
-    )
+    blocks = list(_sections(baseline_metrics, tuned_metrics, comparison, headline_method, labels,
+                            cells_summary, sections))  # fmt: skip
     paths["markdown"] = out / "report.md"
     paths["markdown"].write_text(_markdown(title, blocks), encoding="utf-8")
     paths["html"] = out / "report.html"

@@ -1,6 +1,7 @@
 """Validation between generation and training: keep only items worth learning from.
 
-Checks: facts exist in the spec; options of similar length; no exact or near duplicates (word
+Checks: facts exist in the spec; options of similar length; a treatment key is not
+contraindicated by the case's history; no exact or near duplicates (word
 shingles, Jaccard); no leakage from any benchmark (near-identical questions); then answer letters
 rebalanced by permuting options. Every rejected item is kept with its reason.
 """
@@ -18,6 +19,7 @@ from raresupport.data.benchmark import MCQItem
 from raresupport.data.vignette import Vignette
 from raresupport.generate.base import Reject
 from raresupport.spec import DiseaseSpec
+from raresupport.spec.checks import asks_to_avoid, contraindications_in
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -55,6 +57,14 @@ def _length_problem(v: Vignette, cfg: ValidationConfig) -> str | None:
     return None
 
 
+def _contraindicated_key(v: Vignette, spec: DiseaseSpec) -> str | None:
+    """A treatment key that the case's own history rules out (unless asked what to avoid)."""
+    if "avoid" in v.tags or asks_to_avoid(v.question):
+        return None
+    found = contraindications_in(spec, v.options[v.answer], v.case)
+    return f"key is contraindicated by the history ({', '.join(found)})" if found else None
+
+
 def validate_vignettes(
     items: Iterable[Vignette],
     spec: DiseaseSpec,
@@ -84,6 +94,9 @@ def validate_vignettes(
             reject(v, f"disease {v.disease!r} is not {spec.id!r}")
             continue
         if problem := _length_problem(v, cfg):
+            reject(v, problem)
+            continue
+        if problem := _contraindicated_key(v, spec):
             reject(v, problem)
             continue
         text = _item_text(v)

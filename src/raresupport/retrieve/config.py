@@ -15,7 +15,7 @@ class RetrievalConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     retriever: str = Field("bm25", description="Registered retriever name (`retrievers`).")
-    k: int = Field(3, ge=0, le=10, description="Notes per prompt at most; 0 = no retrieval.")
+    k: int = Field(2, ge=0, le=10, description="Notes per prompt at most; 0 = no retrieval.")
     cutoff: float = Field(
         1.0, ge=0.0,
         description="Relevance gate of the retriever; for bm25 the number of disease anchor "

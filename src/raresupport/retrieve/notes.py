@@ -11,8 +11,10 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from raresupport.chat import notes_block
@@ -112,3 +114,39 @@ def recall_at_k(
         "gated": round(gated / n, 4) if n else None,
         "by_task": {t: round(sum(xs) / len(xs), 4) for t, xs in sorted(found.items())},
     }  # fmt: skip
+
+
+def write_raft_dataset(
+    data_dir: Path | str,
+    out_dir: Path | str,
+    retriever: Retriever,
+    config: RetrievalConfig,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Write ``out_dir/train.jsonl``: the training vignettes of ``data_dir`` with their notes.
+
+    Also writes ``out_dir/retrieval.json`` with the role counts, the notes' mean length and
+    retrieval recall@k on ``data_dir/val.jsonl`` (when present), and returns that summary.
+    """
+    from raresupport.data.benchmark import write_jsonl
+    from raresupport.data.vignette import load_vignettes
+
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    train = [v for v in load_vignettes(data_dir / "train.jsonl") if v.status != "rejected"]
+    notes = raft_notes(train, retriever, config, seed)
+    rows = [v.model_copy(update={"notes": notes[v.id][1]}) for v in train]
+    write_jsonl(out_dir / "train.jsonl", rows)
+    roles = [role for role, _ in notes.values()]
+    blocks = [b for _, b in notes.values() if b]
+    summary: dict[str, Any] = {
+        "config": config.model_dump(),
+        "n_train": len(train),
+        "roles": {r: roles.count(r) for r in (FULL, GOLD_REMOVED, NO_NOTES)},
+        "with_notes": len(blocks),
+        "mean_notes_chars": round(sum(map(len, blocks)) / len(blocks), 1) if blocks else 0,
+    }
+    val_path = data_dir / "val.jsonl"
+    if val_path.is_file() and config.k > 0:
+        summary["val_recall"] = recall_at_k(load_vignettes(val_path), retriever, config.k)
+    (out_dir / "retrieval.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return summary

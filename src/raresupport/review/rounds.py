@@ -117,7 +117,7 @@ class _Loop:
     def evaluate(self, adapter: Path | None, out: Path) -> None:
         from raresupport.pipeline import _evaluate
 
-        _evaluate(self.run, adapter, self.benches, out, self.spec.system_prompt)
+        _evaluate(self.run, self.spec, adapter, self.benches, out)
 
     def evaluate_round(self, r: int) -> None:
         self.evaluate(self.round_dir(r) / "adapter", self.round_dir(r) / "eval")

@@ -14,8 +14,10 @@ from raresupport.spec.models import (
     Treatment,
     VignetteHints,
 )
+from raresupport.spec.phrasing import COUNSELING_KINDS, Phrasing, QuestionStems
 
 __all__ = [
-    "Cause", "CounselingPoint", "DiagnosticCriteria", "DiseaseSpec", "Fact", "RedFlag",
-    "SeverityLevel", "SeverityScale", "Source", "Treatment", "VignetteHints", "load_spec",
+    "COUNSELING_KINDS", "Cause", "CounselingPoint", "DiagnosticCriteria", "DiseaseSpec", "Fact",
+    "Phrasing", "QuestionStems", "RedFlag", "SeverityLevel", "SeverityScale", "Source",
+    "Treatment", "VignetteHints", "load_spec",
 ]

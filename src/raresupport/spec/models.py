@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from raresupport.chat import DEFAULT_SYSTEM_PROMPT
+from raresupport.spec.phrasing import CounselingKind, Phrasing
 
 Topic = Literal[
     "definition",
@@ -36,20 +37,27 @@ class _Model(BaseModel):
 class Source(_Model):
     """A guideline, review or consensus statement that facts cite."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    title: str = Field(min_length=3)
+    id: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="Stable id that facts cite, e.g. 'nice-cks' (lower case, digits, - and _).",
+    )
+    title: str = Field(min_length=3, description="Title of the guideline, review or page.")
     authors: str = Field(min_length=2, description="Organisation or authors.")
-    year: int = Field(ge=1900, le=2100)
-    url: str = Field(pattern=r"^https?://")
+    year: int = Field(ge=1900, le=2100, description="Year of publication or last update.")
+    url: str = Field(pattern=r"^https?://", description="Where a reader can check it.")
 
 
 class Fact(_Model):
     """One checkable statement with a stable id."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
-    statement: str = Field(min_length=10)
-    topic: Topic
-    sources: list[str] = Field(min_length=1)
+    id: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_.-]*$",
+        description="Stable id, e.g. 'tx.ionto'; items and passages cite it.",
+    )
+    statement: str = Field(min_length=10, description="The fact in one plain sentence.")
+    topic: Topic = Field(description="Which kind of fact; decides the task its recall items "
+                         "are asked under.")
+    sources: list[str] = Field(min_length=1, description="Ids of ``sources`` that support it.")
     keys: list[str] = Field(
         default_factory=list,
         description="Spans of the statement a question can ask for (exact substrings). Offline "
@@ -68,16 +76,25 @@ class Fact(_Model):
 
 
 class _Grounded(_Model):
-    fact_ids: list[str] = Field(min_length=1)
+    fact_ids: list[str] = Field(
+        min_length=1, description="Ids of the facts this entry rests on; items built from it "
+        "cite them.",
+    )
 
 
 class DiagnosticCriteria(_Grounded):
     """Required findings plus ``min_supporting`` of the supporting features."""
 
-    name: str
-    required: list[str] = Field(min_length=1)
-    supporting: list[str] = Field(default_factory=list)
-    min_supporting: int = Field(default=0, ge=0)
+    name: str = Field(description="The diagnosis these criteria establish; the key of "
+                      "diagnosis items.")
+    required: list[str] = Field(min_length=1, description="Findings that must all be present.")
+    supporting: list[str] = Field(
+        default_factory=list, description="Supporting features; also the ordinary findings "
+        "that red-flag items use as distractors."
+    )
+    min_supporting: int = Field(
+        default=0, ge=0, description="How many supporting features the criteria need."
+    )
 
     @model_validator(mode="after")
     def _enough_features(self) -> DiagnosticCriteria:
@@ -87,34 +104,38 @@ class DiagnosticCriteria(_Grounded):
 
 
 class SeverityLevel(_Model):
-    level: int = Field(ge=0)
-    label: str
-    description: str
+    """One level of a severity scale."""
+
+    level: int = Field(ge=0, description="The score, e.g. 3.")
+    label: str = Field(description="A short name, e.g. 'moderate'.")
+    description: str = Field(description="What a patient at this level says or shows.")
 
 
 class SeverityScale(_Grounded):
-    id: str
-    name: str
-    question: str = ""
-    levels: list[SeverityLevel] = Field(min_length=2)
-    interpretation: str = ""
+    """A graded scale (e.g. a disease severity scale) whose levels items ask to assign."""
+
+    id: str = Field(description="Short id, shown upper-cased in options, e.g. 'hdss'.")
+    name: str = Field(description="Full name of the scale.")
+    question: str = Field(default="", description="The question the scale asks the patient.")
+    levels: list[SeverityLevel] = Field(min_length=2, description="The levels, lowest first.")
+    interpretation: str = Field(default="", description="How scores guide care.")
 
 
 class Cause(_Grounded):
     """A secondary cause or a differential diagnosis and what tells it apart."""
 
-    id: str
-    name: str
-    category: str = ""
+    id: str = Field(description="Stable id within its section.")
+    name: str = Field(description="The cause or differential diagnosis; the key of its items.")
+    category: str = Field(default="", description="A grouping, e.g. 'drug' or 'endocrine'.")
     features: list[str] = Field(min_length=1, description="Distinguishing features.")
 
 
 class RedFlag(_Grounded):
     """A finding that points away from the primary disease, and what to do about it."""
 
-    id: str
-    finding: str
-    action: str
+    id: str = Field(description="Stable id within ``red_flags``.")
+    finding: str = Field(description="The finding, e.g. 'Sweating during sleep'.")
+    action: str = Field(description="What the clinician should do; the key of next-step items.")
     patterns: list[str] = Field(
         default_factory=list,
         description="Phrases and synonyms a patient might write for this finding (e.g. 'night "
@@ -148,7 +169,10 @@ class AssistantText(_Model):
     ``{disease}`` in either text is replaced by the disease name.
     """
 
-    not_a_diagnosis: str = Field(DEFAULT_NOT_A_DIAGNOSIS, min_length=10)
+    not_a_diagnosis: str = Field(
+        DEFAULT_NOT_A_DIAGNOSIS, min_length=10,
+        description="Shown after every answer: this is information, not a diagnosis.",
+    )
     urgent_referral: str = Field(
         DEFAULT_URGENT_REFERRAL,
         min_length=10,
@@ -166,14 +190,21 @@ class AssistantText(_Model):
 
 
 class Treatment(_Grounded):
-    id: str
-    name: str
-    drug_class: str = Field(alias="class")
-    sites: list[str] = Field(min_length=1)
-    line: Literal[1, 2, 3]
-    adverse_effects: list[str] = Field(default_factory=list)
-    contraindications: list[str] = Field(default_factory=list)
-    notes: str = ""
+    """One treatment with where and when it is used, what it causes and what rules it out."""
+
+    id: str = Field(description="Stable id within ``treatments``.")
+    name: str = Field(description="Name as an option shows it.")
+    drug_class: str = Field(alias="class", description="Drug class or kind of procedure.")
+    sites: list[str] = Field(min_length=1, description="Body sites it treats (from ``sites``).")
+    line: Literal[1, 2, 3] = Field(description="Place on the treatment ladder: 1, 2 or 3.")
+    adverse_effects: list[str] = Field(default_factory=list, description="Known adverse "
+                                       "effects, short phrases.")
+    contraindications: list[str] = Field(
+        default_factory=list, description="Conditions that rule it out. Matched as whole words "
+        "in a case's text: no generated item offers this treatment as the answer for a patient "
+        "whose history names one.",
+    )
+    notes: str = Field(default="", description="One sentence shown in rationales.")
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -181,48 +212,80 @@ class Treatment(_Grounded):
 class CounselingPoint(_Grounded):
     """A psychosocial situation, the supportive response, and tempting wrong responses."""
 
-    id: str
-    situation: str
-    impact: str
-    recommended: str
+    id: str = Field(description="Stable id within ``counseling``.")
+    kind: CounselingKind = Field(
+        default="general",
+        description="Which counseling structure it trains: validation (of distress), "
+        "misconception (correcting one), accommodation (school or work), expectations (about "
+        "treatment), seek_help (when to come back), support (groups, organisations) or general.",
+    )
+    situation: str = Field(description="What the patient says or does, one sentence.")
+    impact: str = Field(description="What it costs the patient; shown in the rationale.")
+    recommended: str = Field(description="The supportive, evidence-based response (the key).")
     avoid: list[str] = Field(min_length=3, description="Plausible but wrong responses.")
 
 
 class VignetteHints(_Model):
     """Surface variety for generated cases (who, where, what triggers)."""
 
-    age_min: int = Field(default=12, ge=0)
-    age_max: int = Field(default=70, ge=1)
-    sexes: list[str] = Field(default_factory=lambda: ["woman", "man"])
-    occupations: list[str] = Field(default_factory=list)
-    settings: list[str] = Field(default_factory=list)
-    triggers: list[str] = Field(default_factory=list)
-    comorbidities: list[str] = Field(default_factory=list)
+    age_min: int = Field(default=12, ge=0, description="Youngest generated patient (years).")
+    age_max: int = Field(default=70, ge=1, description="Oldest generated patient (years).")
+    sexes: list[str] = Field(default_factory=lambda: ["woman", "man"],
+                             description="Nouns for patients; under 18 becomes girl/boy.")
+    occupations: list[str] = Field(default_factory=list, description="Jobs patients have.")
+    settings: list[str] = Field(default_factory=list,
+                                description="Where the complaint troubles them most.")
+    triggers: list[str] = Field(default_factory=list, description="What makes it worse.")
+    comorbidities: list[str] = Field(
+        default_factory=list, description="Past history a case may mention; checked against "
+        "treatment contraindications.",
+    )
 
 
 class DiseaseSpec(_Model):
     """Everything the library knows about one disease, with sources."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    name: str
-    synonyms: list[str] = Field(default_factory=list)
-    icd10: list[str] = Field(default_factory=list)
-    icd11: list[str] = Field(default_factory=list)
-    definition: str = Field(min_length=10)
-    prevalence: str = ""
-    system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$",
+                    description="Package-wide id, e.g. 'hyperhidrosis'.")
+    name: str = Field(description="The disease's name as text shows it.")
+    synonyms: list[str] = Field(default_factory=list, description="Other names.")
+    icd10: list[str] = Field(default_factory=list, description="ICD-10(-CM) codes.")
+    icd11: list[str] = Field(default_factory=list, description="ICD-11 codes.")
+    definition: str = Field(min_length=10, description="One-paragraph definition.")
+    prevalence: str = Field(default="", description="Prevalence in words, with its population.")
+    system_prompt: str = Field(
+        default=DEFAULT_SYSTEM_PROMPT,
+        description="System prompt for training and evaluation on this disease.",
+    )
     sites: list[str] = Field(default_factory=list, description="Body sites treatments target.")
-    facts: list[Fact] = Field(min_length=1)
-    diagnostic_criteria: list[DiagnosticCriteria] = Field(default_factory=list)
-    severity_scales: list[SeverityScale] = Field(default_factory=list)
-    secondary_causes: list[Cause] = Field(default_factory=list)
-    differentials: list[Cause] = Field(default_factory=list)
-    red_flags: list[RedFlag] = Field(default_factory=list)
-    treatments: list[Treatment] = Field(default_factory=list)
-    counseling: list[CounselingPoint] = Field(default_factory=list)
-    vignette_hints: VignetteHints = Field(default_factory=VignetteHints)
-    assistant: AssistantText = Field(default_factory=AssistantText)
-    sources: list[Source] = Field(min_length=1)
+    facts: list[Fact] = Field(min_length=1, description="The sourced facts everything cites.")
+    diagnostic_criteria: list[DiagnosticCriteria] = Field(
+        default_factory=list, description="Criteria for the primary disease (first = main)."
+    )
+    severity_scales: list[SeverityScale] = Field(default_factory=list,
+                                                 description="Validated severity scales.")
+    secondary_causes: list[Cause] = Field(
+        default_factory=list, description="Underlying causes that produce the same complaint."
+    )
+    differentials: list[Cause] = Field(default_factory=list,
+                                       description="Other conditions it is confused with.")
+    red_flags: list[RedFlag] = Field(default_factory=list,
+                                     description="Findings that need escalation, with action.")
+    treatments: list[Treatment] = Field(default_factory=list, description="The treatment ladder.")
+    counseling: list[CounselingPoint] = Field(
+        default_factory=list, description="Psychosocial situations with supportive responses."
+    )
+    vignette_hints: VignetteHints = Field(default_factory=VignetteHints,
+                                          description="Surface variety for generated cases.")
+    assistant: AssistantText = Field(
+        default_factory=AssistantText,
+        description="What the support assistant says around the model's answer.",
+    )
+    sources: list[Source] = Field(min_length=1, description="Everything facts cite.")
+    phrasing: Phrasing = Field(
+        default_factory=Phrasing, description="How generated text names the presentation, "
+        "and the question stems; defaults suit any disease.",
+    )
 
     @model_validator(mode="after")
     def _references_resolve(self) -> DiseaseSpec:
@@ -242,6 +305,11 @@ class DiseaseSpec(_Model):
                 for j, fid in enumerate(item.fact_ids):
                     if fid not in fact_ids:
                         raise ValueError(f"{section}[{i}].fact_ids[{j}]: unknown fact id {fid!r}")
+        for site in self.phrasing.site_names:
+            if site not in self.sites:
+                raise ValueError(
+                    f"phrasing.site_names: {site!r} is not one of sites {self.sites}"
+                )
         for i, t in enumerate(self.treatments):
             for j, site in enumerate(t.sites):
                 if self.sites and site not in self.sites:

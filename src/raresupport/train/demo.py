@@ -10,39 +10,13 @@ import random
 
 from raresupport.data.vignette import Provenance, Vignette
 
-_SITES = ["palms", "soles", "axillae", "face", "scalp", "groin", "back", "chest"]
-_TRIGGERS = ["exams", "meetings", "heat", "spicy food", "exercise", "public speaking", "stress"]
+_SITES = ["site one", "site two", "site three", "site four", "site five", "site six"]
+_TRIGGERS = ["trigger one", "trigger two", "trigger three", "trigger four", "trigger five"]
+#: Option texts of realistic length that name no disease: the demo data is shape only.
 _OPTIONS = {
-    "diagnosis": [
-        "Primary focal hyperhidrosis",
-        "Secondary generalized hyperhidrosis",
-        "Drug-induced sweating",
-        "Hyperthyroidism",
-        "Night sweats from infection",
-        "Gustatory sweating",
-        "Compensatory sweating",
-        "Menopausal flushing",
-    ],
-    "treatment": [
-        "Topical aluminium chloride at night",
-        "Tap-water iontophoresis",
-        "Botulinum toxin injections",
-        "Oral glycopyrronium",
-        "Endoscopic thoracic sympathectomy",
-        "Microwave thermolysis",
-        "Topical glycopyrronium cloth",
-        "Reassurance only",
-    ],
-    "counseling": [
-        "Validate the distress and explain effective options",
-        "Say the sweating is only cosmetic",
-        "Advise avoiding all social contact",
-        "Promise a permanent cure",
-        "Offer a support group and follow-up",
-        "Tell the patient to try harder to relax",
-        "Recommend hiding the hands",
-        "Dismiss the concern as anxiety",
-    ],
+    task: [f"Option {word} for the {task} item"
+           for word in ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel")]
+    for task in ("diagnosis", "treatment", "counseling")
 }
 _TASKS = ("diagnosis", "treatment", "counseling")
 
@@ -54,15 +28,15 @@ def _case(rng: random.Random, i: int) -> str:
     trig = rng.choice(_TRIGGERS)
     years = rng.randint(1, 20)
     return (
-        f"A {age}-year-old {sex} (case {i}) reports {years} years of excessive sweating of the "
-        f"{site} and {other}, worse during {trig}. Episodes happen at least weekly, stop during "
-        f"sleep, and began before age {age - 1 if age > 25 else age}. There is no fever, weight "
-        "loss or new medication, and the family history includes a sibling with similar "
-        f"symptoms. The sweating interferes with work and {rng.choice(['writing', 'sport'])}."
+        f"A {age}-year-old {sex} (case {i}) reports {years} years of a recurring complaint at "
+        f"{site} and {other}, worse with {trig}. Episodes happen at least weekly, ease at rest, "
+        f"and began before age {age - 1 if age > 25 else age}. There is no fever, weight loss "
+        "or new medication, and the family history includes a sibling with a similar pattern. "
+        f"It interferes with work and {rng.choice(['study', 'sport'])}."
     )
 
 
-def demo_vignettes(n: int, seed: int = 0, disease: str = "hyperhidrosis") -> list[Vignette]:
+def demo_vignettes(n: int, seed: int = 0, disease: str = "demo") -> list[Vignette]:
     """``n`` synthetic vignettes cycling through the three tasks, balanced answer letters."""
     rng = random.Random(seed)
     items = []
@@ -82,9 +56,9 @@ def demo_vignettes(n: int, seed: int = 0, disease: str = "hyperhidrosis") -> lis
                 options=dict(zip("ABCD", texts, strict=True)),
                 answer=letter,
                 rationale=(
-                    f"{key} fits best because the pattern is focal, bilateral and triggered, "
-                    "with onset in youth and no systemic features; the other options either "
-                    "need systemic signs or carry risks that are not justified first."
+                    f"{key} fits best because the pattern is long-standing, symmetric and "
+                    "triggered, with onset in youth and no systemic features; the other options "
+                    "either need systemic signs or carry risks that are not justified first."
                 ),
                 fact_ids=["demo"],
                 provenance=Provenance(generator="demo", seed=seed),

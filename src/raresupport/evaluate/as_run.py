@@ -1,0 +1,138 @@
+"""Evaluate exactly as a run did: the same model, adapter, prompt, scoring rules and notes.
+
+``raresupport run`` evaluates each model (baseline, tuned) in two cells, without and with the
+retrieved notes, through :func:`evaluate_cells`, and saves what fixes the result in
+``DIR/eval/settings.json``. ``raresupport eval --run DIR --benchmark FILE`` reads those settings
+back (:func:`evaluate_run`), so any other benchmark is scored exactly as the run scored its own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from raresupport.errors import RareSupportError
+
+SETTINGS_FILE = "settings.json"
+
+
+class RunSettingsError(RareSupportError):
+    """A run folder lacks what ``eval --run`` needs, or its disease spec changed since."""
+
+
+def eval_settings(config: Any, spec: Any) -> dict[str, Any]:
+    """What fixes an evaluation result, from a RunConfig and its disease spec (JSON-ready)."""
+    from raresupport.retrieve import spec_hash
+
+    return {
+        "model": config.model,
+        "disease": config.disease,
+        "spec_hash": spec_hash(spec),
+        "system_prompt": spec.system_prompt,
+        "methods": list(config.evaluate.methods),
+        "headline": config.evaluate.headline,
+        "normalization": config.evaluate.normalization,
+        "batch_size": config.evaluate.batch_size,
+        "retrieval": config.retrieval.model_dump(mode="json"),
+    }
+
+
+def evaluate_cells(
+    settings: dict[str, Any],
+    spec: Any,
+    adapter: Path | None,
+    benchmarks: Sequence[Path],
+    out_dirs: dict[str, Path],
+) -> dict[str, dict[str, Any]]:
+    """Load the model once and score ``benchmarks`` without notes and (when k > 0) with them.
+
+    Args:
+        settings: :func:`eval_settings` output.
+        spec: the disease spec notes are retrieved from.
+        adapter: LoRA adapter folder, or None for the untuned model.
+        out_dirs: ``{"plain": folder, "notes": folder}``; each gets metrics.json and
+            predictions.jsonl. The plain cell is written last (it is the step's marker).
+
+    Returns:
+        ``{"plain": metrics, "notes": metrics}`` (no ``notes`` when retrieval is off).
+    """
+    from raresupport.data.benchmark import load_benchmark
+    from raresupport.evaluate.runner import benchmark_names, evaluate_benchmarks, write_metrics
+    from raresupport.models.backends import LocalModel
+    from raresupport.retrieve import RetrievalConfig, load_retriever
+    from raresupport.retrieve.notes import with_notes
+
+    named = benchmark_names(list(benchmarks))
+    sets = {name: load_benchmark(path) for name, path in named.items()}
+    rcfg = RetrievalConfig.model_validate(settings["retrieval"])
+    backend = LocalModel.load(settings["model"], adapter=adapter)
+    cells = ["notes", "plain"] if rcfg.k > 0 else ["plain"]
+    out: dict[str, dict[str, Any]] = {}
+    for cell in cells:
+        items = sets
+        if cell == "notes":
+            retriever = load_retriever(spec, rcfg.retriever, **rcfg.options())
+            items = {name: with_notes(its, retriever, rcfg) for name, its in sets.items()}
+        metrics = evaluate_benchmarks(
+            backend, items, settings["methods"], settings["system_prompt"],
+            settings["batch_size"], predictions_path=out_dirs[cell] / "predictions.jsonl",
+            progress=False, normalization=settings["normalization"],
+        )  # fmt: skip
+        for name, block in metrics["benchmarks"].items():
+            block["file"] = str(named[name])
+            if cell == "notes":
+                block["with_notes"] = sum(bool(i.notes) for i in items[name])
+        metrics["retrieval"] = settings["retrieval"] if cell == "notes" else None
+        metrics["model"] = {"name": settings["model"], "adapter": str(adapter) if adapter else None}
+        write_metrics(out_dirs[cell] / "metrics.json", metrics)
+        out[cell] = metrics
+    return out
+
+
+def evaluate_run(
+    run_dir: Path | str, benchmarks: Sequence[Path], out_dir: Path | str, *, baseline: bool = False
+) -> dict[str, Any]:
+    """Score ``benchmarks`` as the run in ``run_dir`` scored its own; write into ``out_dir``.
+
+    Writes ``out_dir/tuned/`` and ``out_dir/tuned+notes/`` (and the two baseline cells when
+    ``baseline``) plus a report. Returns ``{cell: metrics}``.
+
+    Raises:
+        RunSettingsError: ``run_dir`` has no saved settings or adapter, or the disease spec
+            changed since the run (notes would differ).
+    """
+    from raresupport.diseases import load_disease
+    from raresupport.evaluate.report import write_report
+    from raresupport.retrieve import spec_hash
+
+    run, out = Path(run_dir), Path(out_dir)
+    path = run / "eval" / SETTINGS_FILE
+    if not path.is_file():
+        raise RunSettingsError(f"{path}: not found; is {run} a finished `raresupport run` folder?")
+    settings = json.loads(path.read_text(encoding="utf-8"))
+    adapter = run / "adapter"
+    if not (adapter / "adapter_config.json").is_file():
+        raise RunSettingsError(f"{adapter}: no trained adapter in this run folder")
+    spec = load_disease(settings["disease"]).spec
+    if spec_hash(spec) != settings["spec_hash"]:
+        raise RunSettingsError(
+            f"{path}: the {settings['disease']} spec changed since this run "
+            f"(hash {spec_hash(spec)} != {settings['spec_hash']}); its notes would differ"
+        )
+    cells: dict[str, Any] = {}
+    sides = [("baseline", None), ("tuned", adapter)] if baseline else [("tuned", adapter)]
+    for side, adp in sides:
+        got = evaluate_cells(settings, spec, adp, benchmarks,
+                             {"plain": out / side, "notes": out / f"{side}+notes"})  # fmt: skip
+        cells[side] = got["plain"]
+        if "notes" in got:
+            cells[f"{side}+notes"] = got["notes"]
+    if baseline:
+        write_report(
+            out, cells["baseline"], cells["tuned"], settings["headline"],
+            cells={k: v for k, v in cells.items() if k.endswith("+notes")},
+            title=f"raresupport eval --run {run}", extra={"run": str(run), "settings": settings},
+        )  # fmt: skip
+    return cells
