@@ -11,12 +11,14 @@ __all__ = ["GenerationResult", "Generator", "Reject", "generators", "get_generat
 
 
 def get_generator(
-    name: str, options: dict[str, Any] | None = None, *, cache_dir: Path | None = None
+    name: str, options: dict[str, Any] | None = None, *, cache_dir: Path | None = None,
+    **fields: Any,
 ) -> Generator:
     """Build the registered generator ``name`` from its options.
 
     Args:
         options: fields of the generator's ``config_class``; a generator without one takes none.
+        fields: more options as keywords (``get_generator("grounded", claim_share=0.2)``).
         cache_dir: default for a ``cache_dir`` field the options leave unset (a run keeps its
             reply cache inside its own folder).
 
@@ -29,7 +31,7 @@ def get_generator(
     from raresupport.errors import ConfigError, describe_validation_error
 
     cls = generators.get(name)
-    options = {k: v for k, v in (options or {}).items() if v is not None}
+    options = {k: v for k, v in {**(options or {}), **fields}.items() if v is not None}
     config_class = getattr(cls, "config_class", None)
     if config_class is None:
         if options:
