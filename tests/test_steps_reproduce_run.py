@@ -24,7 +24,8 @@ def test_train_then_eval_adapter_gives_the_run_predictions(tiny_model_dir: Path,
     runner = CliRunner()
     cfg = tmp_path / "run.yaml"
     cfg.write_text(yaml.safe_dump(
-        {"generate": {"n": 24}, "train": TRAIN, "evaluate": {"batch_size": 16}}
+        {"generate": {"n": 24}, "train": TRAIN, "evaluate": {"batch_size": 16},
+         "retrieval": {"k": 0}}
     ))  # fmt: skip
     run = tmp_path / "run"
     res = runner.invoke(app, ["run", "hyperhidrosis", "--model", str(tiny_model_dir),
