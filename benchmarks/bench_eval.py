@@ -44,7 +44,7 @@ def synthetic_benchmark(path: Path, n: int = 32, seed: int = 0) -> Path:
 def main() -> None:
     from raresupport.data.benchmark import load_benchmark
     from raresupport.evaluate import evaluate_model
-    from raresupport.models.load import load_model
+    from raresupport.models import LocalModel
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--benchmark", type=Path, default=None)
@@ -69,22 +69,22 @@ def main() -> None:
         path = synthetic_benchmark(Path(tempfile.mkdtemp()) / "synthetic.jsonl")
     items = load_benchmark(path)[: args.limit or None]
     start = time.perf_counter()
-    model, tok = load_model(args.model)
+    backend = LocalModel.load(args.model)
     params = param_count(args.model)
     print(f"model {args.model} loaded in {time.perf_counter() - start:.1f} s; "
           f"{len(items)} items from {path}")  # fmt: skip
     variants = [("letter", {}), ("loglik", {})]
     if not args.no_pairs:
         variants.append(("loglik", {"shared_prompt": False}))
-    evaluate_model(model, tok, items[:2], ("letter",), progress=False)  # warm-up
+    evaluate_model(backend, items[:2], ("letter",), progress=False)  # warm-up
     print(f"{'method':<16}{'batch':>6}{'q/s':>8}{'acc':>8}  achieved")
     for bs in (int(b) for b in args.batch_sizes.split(",")):
         for method, opts in variants:
-            res = evaluate_model(model, tok, items, (method,), None, bs, progress=False, **opts)
+            res = evaluate_model(backend, items, (method,), None, bs, progress=False, **opts)
             r = res[method]
             label = method + (" (pairs)" if opts else "")
             acc = sum(p.correct for p in r.predictions) / len(r.predictions)
-            tokens = _prompt_tokens(tok, items) * (1 if method == "letter" else 2)
+            tokens = _prompt_tokens(backend.tokenizer, items) * (1 if method == "letter" else 2)
             seconds = len(items) / r.questions_per_s
             print(f"{label:<16}{bs:>6}{r.questions_per_s:>8.2f}{acc:>8.1%}  "
                   f"{share(score_gflop(params, tokens), seconds, peak)}", flush=True)

@@ -235,6 +235,7 @@ def main(argv: list[str] | None = None) -> None:
     from raresupport.data.benchmark import load_benchmark, write_jsonl
     from raresupport.evaluate import evaluate_model
     from raresupport.evaluate.export import export_lm_eval
+    from raresupport.models import LocalModel
     from raresupport.models.load import load_model, resolve_model
 
     if args.threads:
@@ -264,7 +265,7 @@ def main(argv: list[str] | None = None) -> None:
         _, tok = load_model(args.model)
         yaml_path = export_lm_eval(bench, out / f"task-{label}", tokenizer=tok)
         task = yaml_path.stem
-        ours_model, ours_tok = load_model(args.model, adapter=adp)
+        ours = LocalModel.load(args.model, adapter=adp)
         model_args: dict[str, Any] = {"pretrained": model_dir, "dtype": "float32",
                                       "batch_size": args.batch_size, "device": "cpu"}  # fmt: skip
         if adp is not None:
@@ -273,9 +274,9 @@ def main(argv: list[str] | None = None) -> None:
         manager = TaskManager(include_path=str(yaml_path.parent))
         start = time.perf_counter()
         run_lm_eval(lm, task, manager, [0])  # warm-up; also builds the dataset cache
-        evaluate_model(ours_model, ours_tok, items[:1], ("loglik", "letter"), progress=False)
+        evaluate_model(ours, items[:1], ("loglik", "letter"), progress=False)
         print(f"[{label}] warm-up (1 item each): {time.perf_counter() - start:.1f} s")
-        lm_runs, ours = [], OursRun()
+        lm_runs, tally = [], OursRun()
         chunk = args.chunk or len(items)
         for k, lo in enumerate(range(0, len(items), chunk)):
             idx = list(range(lo, min(lo + chunk, len(items))))
@@ -286,21 +287,21 @@ def main(argv: list[str] | None = None) -> None:
                     continue
                 cpu_start = time.process_time()
                 res = evaluate_model(
-                    ours_model, ours_tok, [items[i] for i in idx], (step,), None,
+                    ours, [items[i] for i in idx], (step,), None,
                     args.batch_size, progress=False, normalization="per_token",
                 )[step]  # fmt: skip
-                ours.seconds[step] = ours.seconds.get(step, 0.0) + res.seconds
-                ours.cpu_seconds[step] = ours.cpu_seconds.get(step, 0.0) + (
+                tally.seconds[step] = tally.seconds.get(step, 0.0) + res.seconds
+                tally.cpu_seconds[step] = tally.cpu_seconds.get(step, 0.0) + (
                     time.process_time() - cpu_start
                 )
-                ours.preds.setdefault(step, []).extend(res.predictions)
+                tally.preds.setdefault(step, []).extend(res.predictions)
             print(f"[{label}] items {lo}-{idx[-1]} done; load average {loadavg()}", flush=True)
         best_lm = merge_lm_eval(lm_runs)
-        del lm, ours_model
-        results["variants"][label] = _report(label, items, best_lm, ours, adp)
-        tokens = sum(len(ids) for ids in ours_tok([i.question + " ".join(i.options.values())
+        del lm
+        results["variants"][label] = _report(label, items, best_lm, tally, adp)
+        tokens = sum(len(ids) for ids in ours.tokenizer([i.question + " ".join(i.options.values())
                                                    for i in items])["input_ids"])  # fmt: skip
-        for name, seconds in [("lm-eval", best_lm.seconds), *ours.seconds.items()]:
+        for name, seconds in [("lm-eval", best_lm.seconds), *tally.seconds.items()]:
             work = score_gflop(params, tokens * (1 if name == "letter" else 2))
             print(f"  {name:<8} achieved {share(work, seconds, peak)} (2 x params x tokens)")
     results["load_average"] = {"before": load_before, "after": loadavg()}

@@ -7,7 +7,7 @@ Needs trl installed (the ``dev`` extra has it). Both trainers get:
 the same model (SmolLM2-135M, float32 weights), the same vignettes (``raresupport generate
 hyperhidrosis --n 180``), as our trainer's own tokenised examples handed to TRL pre-tokenised
 (``input_ids`` + ``completion_mask``) so both train the same tokens with the same loss mask; the
-same LoRA, built by the library's ``train.lora.lora_config`` from the library's run defaults
+same LoRA, built by the library's ``train.model.lora_config`` from the library's run defaults
 (``RunConfig().train``: r, alpha, dropout, "all-linear", top layers); the same optimiser
 (AdamW, lr, cosine schedule, warm-up, clipping), batch size,
 sequence length, steps, seed, mixed precision, and no gradient checkpointing (TRL's default is
@@ -120,8 +120,7 @@ def heldout_loss(model: Any, args: argparse.Namespace, batch_size: int = 8) -> d
     """
     import torch
 
-    from raresupport.train import lora
-    from raresupport.train.format import IGNORE_INDEX
+    from raresupport.tokens import IGNORE_INDEX, collate
 
     cfg = train_config(args)
     examples = _examples(args, cfg, split="val.jsonl")
@@ -131,7 +130,7 @@ def heldout_loss(model: Any, args: argparse.Namespace, batch_size: int = 8) -> d
     with torch.inference_mode():
         for start in range(0, len(examples), batch_size):
             chunk = examples[start : start + batch_size]
-            batch = lora.collate(chunk, 0)
+            batch = collate(chunk, 0)
             logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
                            use_cache=False).logits.float()  # fmt: skip
             targets = batch["labels"][:, 1:]
@@ -154,12 +153,13 @@ def worker_ours(args: argparse.Namespace) -> dict[str, Any]:
     ``collate`` is wrapped to record each micro-batch's real and padded token counts.
     """
     from raresupport.models.load import load_model
-    from raresupport.train import lora
+    from raresupport.train import loop as train_loop
+    from raresupport.train.lora import SUMMARY_FILE, train_lora
 
     cfg = train_config(args)
     out = args.work / "ours"
     marks, batches, step_ends = Marks(), [], []
-    collate = lora.collate
+    collate = train_loop.collate
 
     def recording_collate(examples: Any, pad_id: int) -> dict[str, Any]:
         batch = collate(examples, pad_id)
@@ -170,14 +170,14 @@ def worker_ours(args: argparse.Namespace) -> dict[str, Any]:
         marks.mark(record["tokens"], record["loss"])
         step_ends.append(len(batches))
 
-    lora.collate = recording_collate
+    train_loop.collate = recording_collate
     try:
-        lora.train_lora(args.model, args.data, out, cfg, resume=False, progress=False,
+        train_lora(args.model, args.data, out, cfg, resume=False, progress=False,
                         on_step=on_step)  # fmt: skip
     finally:
-        lora.collate = collate
+        train_loop.collate = collate
     peak_train = peak_rss_mib()  # before the held-out pass below loads a second model
-    summary = json.loads((out / lora.SUMMARY_FILE).read_text(encoding="utf-8"))
+    summary = json.loads((out / SUMMARY_FILE).read_text(encoding="utf-8"))
     steps_2_n = batches[step_ends[0] : step_ends[-1]]
     real, padded = sum(r for r, _ in steps_2_n), sum(p for _, p in steps_2_n)
     return {
@@ -193,8 +193,8 @@ def worker_ours(args: argparse.Namespace) -> dict[str, Any]:
 def _examples(args: argparse.Namespace, cfg: Any, split: str = "train.jsonl") -> list[Any]:
     """Our tokenised examples of one split (the trainer's own formatting code)."""
     from raresupport.models.load import load_tokenizer, resolve_model
+    from raresupport.train.data import read_training_data
     from raresupport.train.format import build_examples
-    from raresupport.train.lora import read_training_data
 
     tok = load_tokenizer(resolve_model(args.model))
     examples, _ = build_examples(
@@ -221,7 +221,7 @@ def worker_trl(args: argparse.Namespace) -> dict[str, Any]:
     from trl import SFTConfig, SFTTrainer
 
     from raresupport.models.load import load_tokenizer, resolve_model
-    from raresupport.train.lora import lora_config
+    from raresupport.train.model import lora_config
 
     cfg = train_config(args)
     path = resolve_model(args.model)
@@ -287,7 +287,7 @@ def _auto_precision() -> str:
 
     if torch.cuda.is_available():
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    from raresupport.train.lora import cpu_has_fast_bf16
+    from raresupport.train.model import cpu_has_fast_bf16
 
     return "bf16" if cpu_has_fast_bf16() else "no"
 

@@ -26,7 +26,7 @@ from raresupport.diseases import load_disease
 from raresupport.evaluate.runner import evaluate_benchmarks
 from raresupport.generate import get_generator
 from raresupport.generate.dataset import generate_dataset
-from raresupport.models.load import load_model
+from raresupport.models import LocalModel
 from raresupport.train.lora import train_lora
 
 
@@ -69,7 +69,7 @@ def main() -> None:
     t0 = time.perf_counter()
     train_lora(args.model, out / "data", out / "adapter", cfg, resume=True)
     train_s = time.perf_counter() - t0
-    model, tokenizer = load_model(args.model, adapter=out / "adapter")
+    backend = LocalModel.load(args.model, adapter=out / "adapter")
     sets = {
         "benchmark": load_benchmark(disease.benchmark_path),
         "val": [v.to_mcq() for v in load_vignettes(out / "data" / "val.jsonl")],
@@ -77,7 +77,7 @@ def main() -> None:
     if disease.ood_path is not None:
         sets["ood"] = load_benchmark(disease.ood_path)
     metrics = evaluate_benchmarks(
-        model, tokenizer, sets, ["loglik", "letter"], disease.spec.system_prompt, 8,
+        backend, sets, ["loglik", "letter"], disease.spec.system_prompt, 8,
         predictions_path=out / "predictions.jsonl",
     )  # fmt: skip
     row: dict = {"config": name, "train_s": round(train_s, 1)}

@@ -37,6 +37,8 @@ def test_run_writes_everything_and_resumes(tiny_model_dir: Path, tmp_path: Path)
         for block in metrics[side]["benchmarks"].values():
             assert set(block["by_method"]) == {"letter", "loglik"}
     assert not any(m.startswith("[skip]") for m in logs)
+    run_log = (out / "run.log").read_text(encoding="utf-8")
+    assert "[done] train" in run_log and "train 2/2 loss" in run_log  # progress reaches the file
 
     again: list[str] = []
     run_pipeline(_config(tiny_model_dir), out, log=again.append)
@@ -60,12 +62,12 @@ def test_resume_under_another_config_is_refused(tiny_model_dir: Path, tmp_path: 
 
 
 def test_cli_keeps_the_config_file_and_the_run_defaults(tiny_model_dir: Path, tmp_path: Path):
-    """Flags override the file only when given; a partial train section keeps the run defaults."""
+    """Flags override the file only when given; a partial train section keeps TrainConfig's
+    defaults, the same ones ``raresupport train`` uses."""
     import yaml
     from typer.testing import CliRunner
 
     from raresupport.cli import app
-    from raresupport.config import RUN_TRAIN_DEFAULTS
 
     cfg = tmp_path / "run.yaml"
     cfg.write_text(yaml.safe_dump({
@@ -80,5 +82,7 @@ def test_cli_keeps_the_config_file_and_the_run_defaults(tiny_model_dir: Path, tm
     saved = json.loads((tmp_path / "run" / "run_config.json").read_text())
     assert saved["generate"]["n"] == 24 and saved["evaluate"]["headline"] == "letter"
     assert saved["train"]["lr"] == 0.01 and saved["train"]["max_steps"] == 1
-    assert saved["train"]["top_layers"] == RUN_TRAIN_DEFAULTS["top_layers"]
-    assert tuple(saved["train"]["styles"]) == tuple(RUN_TRAIN_DEFAULTS["styles"])
+    defaults = TrainConfig()
+    assert saved["train"]["top_layers"] == defaults.top_layers == 8
+    assert tuple(saved["train"]["styles"]) == defaults.styles == ("cloze",)
+    assert saved["train"]["epochs"] == defaults.epochs == 2.5

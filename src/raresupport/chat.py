@@ -92,10 +92,67 @@ def answer_text(item: MCQItem, style: PromptStyle = "letter", rationale: str = "
     return f"{text}\n{rationale.strip()}" if rationale.strip() else text
 
 
+def _system_supported(tokenizer: Any) -> bool:
+    """Whether the chat template accepts a system message (Gemma-style ones raise instead).
+
+    Checked once per (tokenizer, template): a template that raises on a system turn but renders
+    the same conversation without it gets the system text folded into the first user turn, as
+    serving stacks do. A template that fails either way raises its own error.
+    """
+    template = tokenizer.chat_template
+    cache = _SYSTEM_OK
+    if template not in cache:
+        probe = [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}]
+        try:
+            tokenizer.apply_chat_template(probe, tokenize=False, add_generation_prompt=True)
+            cache[template] = True
+        except Exception:  # noqa: BLE001 - jinja2 TemplateError, or a template's own raise
+            tokenizer.apply_chat_template(probe[1:], tokenize=False, add_generation_prompt=True)
+            cache[template] = False
+    return cache[template]
+
+
+#: chat template text -> whether it takes a system turn
+_SYSTEM_OK: dict[str, bool] = {}
+
+
+def fold_system(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Messages without a system turn: its text opens the first user turn instead."""
+    if not messages or messages[0]["role"] != "system":
+        return list(messages)
+    system, rest = messages[0]["content"], list(messages[1:])
+    for i, m in enumerate(rest):
+        if m["role"] == "user":
+            rest[i] = {**m, "content": f"{system}\n\n{m['content']}"}
+            return rest
+    return [{"role": "user", "content": system}, *rest]
+
+
+def template_messages(tokenizer: Any, messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    """``messages`` as the tokenizer's chat template can take them (system folded if refused)."""
+    return list(messages) if _system_supported(tokenizer) else fold_system(messages)
+
+
+def has_chat_template(tokenizer: Any) -> bool:
+    return bool(getattr(tokenizer, "chat_template", None))
+
+
+def answer_separator(tokenizer: Any) -> str:
+    """What sits between the prompt and the answer: ``""`` after a chat template's generation
+    prompt, ``" "`` after the plain ``Assistant:`` fallback of a base model.
+
+    Training (:func:`render_conversation`) and scoring (the continuations the letter and
+    loglik rules compare) both use it, so they see the same answer tokens (`` C``, not ``C``).
+    """
+    return "" if has_chat_template(tokenizer) else " "
+
+
 def render_prompt(tokenizer: Any, messages: list[dict[str, str]]) -> str:
     """Prompt string ending where the assistant starts (chat template, or a plain fallback)."""
-    if getattr(tokenizer, "chat_template", None):
-        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    if has_chat_template(tokenizer):
+        return tokenizer.apply_chat_template(
+            template_messages(tokenizer, messages), tokenize=False, add_generation_prompt=True
+        )
     lines = [f"{m['role'].capitalize()}: {m['content']}" for m in messages]
     return "\n\n".join(lines) + "\n\nAssistant:"
 
@@ -107,11 +164,10 @@ def render_conversation(tokenizer: Any, messages: list[dict[str, str]], answer: 
     its end-of-turn tokens, which training must include) is exactly the suffix.
     """
     prompt = render_prompt(tokenizer, messages)
-    if getattr(tokenizer, "chat_template", None):
-        full = tokenizer.apply_chat_template(
-            [*messages, {"role": "assistant", "content": answer}], tokenize=False
-        )
+    if has_chat_template(tokenizer):
+        turns = [*template_messages(tokenizer, messages), {"role": "assistant", "content": answer}]
+        full = tokenizer.apply_chat_template(turns, tokenize=False)
         if full.startswith(prompt):
             return full
     eos = getattr(tokenizer, "eos_token", None) or ""
-    return prompt + " " + answer + eos
+    return prompt + answer_separator(tokenizer) + answer + eos

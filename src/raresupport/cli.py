@@ -17,6 +17,7 @@ from rich.table import Table
 
 from raresupport import __version__
 from raresupport.errors import RareSupportError
+from raresupport.models.base import DEFAULT_MODEL
 
 app = typer.Typer(
     name="raresupport",
@@ -60,6 +61,31 @@ def main(
     ),
 ) -> None:
     """raresupport: trustworthy support LLMs for rare diseases."""
+    _progress_to_stderr()
+
+
+class _StderrHandler:
+    """Marker mix-in: the handler the CLI added (added once per process)."""
+
+
+def _progress_to_stderr() -> None:
+    """Progress lines go to stderr when no progress bar can be drawn there (piped, a log file)."""
+    import logging
+
+    class StderrHandler(_StderrHandler, logging.StreamHandler):
+        @property
+        def stream(self):  # the current stderr at each line (tests swap it)
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, _value) -> None:
+            pass
+
+    progress = logging.getLogger("raresupport.progress")
+    if sys.stderr.isatty() or any(isinstance(h, _StderrHandler) for h in progress.handlers):
+        return
+    progress.addHandler(StderrHandler())
+    progress.setLevel(logging.INFO)
 
 
 @app.command("diseases")
@@ -123,51 +149,57 @@ def benchmark_validate(
         )
 
 
+def _generator_help() -> str:
+    from raresupport.generate.base import generators
+
+    return "Registered generator: " + ", ".join(generators.names()) + " [default: grounded]."
+
+
 @app.command("generate")
 @friendly
 def generate_command(
     disease: str = typer.Argument(..., help="Disease id (see `raresupport diseases`) or folder."),
     n: int = typer.Option(180, "--n", min=1, help="Number of accepted vignettes to produce."),
     out: Path = typer.Option(..., "--out", help="Output folder (train/val/rejects/manifest)."),
-    teacher: str | None = typer.Option(
-        None, "--teacher", help="Teacher backend, e.g. 'openai'. Default: offline grounded."
-    ),
+    generator: str = typer.Option("grounded", "--generator", "--teacher", help=_generator_help()),
     model: str | None = typer.Option(None, "--model", help="Teacher model name."),
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible base URL."),
     api_key_env: str | None = typer.Option(
         None, "--api-key-env", help="Environment variable holding the API key."
     ),
-    concurrency: int | None = typer.Option(
-        None, "--concurrency", min=1, help="Parallel teacher requests."
-    ),
-    timeout: float | None = typer.Option(None, "--timeout", help="Seconds per teacher request."),
+    concurrency: int | None = typer.Option(None, "--concurrency", min=1, help="Parallel requests."),
+    timeout: float | None = typer.Option(None, "--timeout", help="Seconds per request."),
     max_tokens: int | None = typer.Option(
         None, "--max-tokens", min=1, help="Token limit per teacher reply (room for reasoning)."
     ),
     templates: Path | None = typer.Option(
         None, "--templates", help="Folder of prompt templates overriding the disease's."
     ),
+    option: list[str] = typer.Option(
+        [], "--option", "-o", help="Another generator option as KEY=VALUE (repeat)."
+    ),
     avoid: list[Path] = typer.Option(
         [], "--avoid", help="Benchmark JSONL whose questions must not leak into training data."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed: same seed, same dataset."),
 ) -> None:
-    """Write validated synthetic vignettes for DISEASE into OUT."""
+    """Write validated synthetic vignettes for DISEASE into OUT.
+
+    Options other than --n, --out, --avoid and --seed belong to the generator: only those given
+    are passed on, and one the generator does not take is an error.
+    """
     from raresupport.diseases import load_disease
     from raresupport.generate import get_generator
     from raresupport.generate.dataset import generate_dataset, shortfall
 
     d = load_disease(disease)
-    if teacher:  # only what was given: the defaults live in TeacherConfig
-        given = {
-            "model": model, "base_url": base_url, "api_key_env": api_key_env,
-            "concurrency": concurrency, "timeout_s": timeout, "max_tokens": max_tokens,
-            "templates_dir": templates,
-        }
-        options = {k: v for k, v in given.items() if v is not None}
-        gen = get_generator(teacher, cache_dir=out / ".cache" / "teacher", **options)
-    else:
-        gen = get_generator("grounded")
+    options = {
+        "model": model, "base_url": base_url, "api_key_env": api_key_env,
+        "concurrency": concurrency, "timeout_s": timeout, "max_tokens": max_tokens,
+        "templates_dir": templates,
+        **_key_values(option),
+    }  # fmt: skip
+    gen = get_generator(generator, options, cache_dir=out / ".cache" / generator)
     m = generate_dataset(d, gen, n, out, seed=seed, avoid=avoid)
     c = m.counts
     console.print(
@@ -178,13 +210,29 @@ def generate_command(
         err_console.print(f"[bold yellow]warning:[/] {short}", highlight=False, soft_wrap=True)
 
 
+def _key_values(pairs: list[str]) -> dict[str, Any]:
+    """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}`` (values parsed as YAML scalars)."""
+    import yaml
+
+    from raresupport.errors import ConfigError
+
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--option {pair!r}: expected KEY=VALUE")
+        out[key.strip()] = yaml.safe_load(value) if value else ""
+    return out
+
+
 @app.command("run")
 @friendly
 def run_command(
     disease: str = typer.Argument(..., help="Disease id (see `raresupport diseases`) or folder."),
     out: Path = typer.Option(..., "--out", help="Run folder (resumable)."),
-    model: str = typer.Option(
-        "smollm2-135m", "--model", help="Base model: HF id, local folder or smollm2-135m."
+    model: str | None = typer.Option(
+        None, "--model",
+        help=f"Base model: HF id, local folder or short name [default: {DEFAULT_MODEL}].",
     ),
     n: int | None = typer.Option(
         None, "--n", min=4, help="Synthetic vignettes to generate [default: 1200]."
@@ -198,7 +246,9 @@ def run_command(
         None, "--headline",
         help="Method each model is judged by, fixed before scoring [default: loglik].",
     ),
-    teacher: str | None = typer.Option(None, "--teacher", help="'openai' to use a teacher LLM."),
+    teacher: str | None = typer.Option(
+        None, "--teacher", "--generator", help=_generator_help()
+    ),
     teacher_model: str | None = typer.Option(None, "--teacher-model", help="Teacher model."),
     base_url: str | None = typer.Option(None, "--base-url", help="Teacher base URL."),
     config: Path | None = typer.Option(
@@ -206,48 +256,50 @@ def run_command(
     ),
 ) -> None:
     """Generate -> train -> evaluate baseline and tuned -> report, resuming where it stopped."""
-    import yaml
-
-    from raresupport.config import RunConfig
-    from raresupport.data.jsonl import read_text
-    from raresupport.errors import SpecError
+    from raresupport.config import RunConfig, read_config_file, validated
     from raresupport.pipeline import run_pipeline
 
-    data: dict[str, Any] = {}
-    if config is not None:
-        try:
-            data = yaml.safe_load(read_text(config, SpecError, "run config")) or {}
-        except yaml.YAMLError as exc:
-            raise SpecError(f"{config}: cannot read run config ({exc})") from None
+    data: dict[str, Any] = read_config_file(config) if config is not None else {}
     # flags override the file only when given; otherwise the file, then RunConfig's defaults
-    data.update(disease=disease, model=model)
+    data["disease"] = disease
     gen = data.setdefault("generate", {})
+    options = gen.setdefault("options", {})
     train = data.setdefault("train", {})
-    if teacher:  # only what was given: the defaults live in TeacherConfig
-        given = {"model": teacher_model, "base_url": base_url}
-        gen["teacher"] = (gen.get("teacher") or {}) | {
-            k: v for k, v in given.items() if v is not None
-        }
     for section, key, value in (
-        (gen, "n", n), (gen, "seed", seed), (train, "seed", seed), (train, "epochs", epochs),
-        (train, "lr", lr), (data.setdefault("evaluate", {}), "headline", headline),
+        (data, "model", model), (gen, "generator", teacher), (options, "model", teacher_model),
+        (options, "base_url", base_url), (gen, "n", n), (gen, "seed", seed),
+        (train, "seed", seed), (train, "epochs", epochs), (train, "lr", lr),
+        (data.setdefault("evaluate", {}), "headline", headline),
     ):
         if value is not None:
             section[key] = value
-    cfg = _validated(RunConfig, data, str(config or "--options"))
+    cfg = validated(RunConfig, data, str(config or "--options"))
     paths = run_pipeline(cfg, out, log=lambda m: console.print(m, highlight=False))
     console.print(f"[green]report[/] {paths['html']}")
 
 
-def _validated(model: Any, data: dict[str, Any], where: str) -> Any:
-    from pydantic import ValidationError
+#: modules defining a plug-in family (a helper adding a family adds its module here)
+FAMILY_MODULES = [
+    "raresupport.diseases", "raresupport.generate.base", "raresupport.evaluate.base",
+    "raresupport.models.base", "raresupport.retrieve.base", "raresupport.assist.backend",
+    "raresupport.review.reviewers",
+]
 
-    from raresupport.errors import SpecError, describe_validation_error
 
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise SpecError(describe_validation_error(where, exc)) from None
+@app.command("plugins")
+@friendly
+def plugins_command() -> None:
+    """List every plug-in family and its registered names (built-in and entry points)."""
+    from importlib import import_module
+
+    from raresupport.registry import REGISTRIES
+
+    for module in FAMILY_MODULES:
+        import_module(module)
+    table = Table("family", "names", "entry-point group")
+    for family, registry in sorted(REGISTRIES.items()):
+        table.add_row(family, ", ".join(registry.names()), registry.group)
+    console.print(table)
 
 
 def _register_step_commands() -> None:

@@ -2,6 +2,8 @@
 
 Saving it first is what keeps the comparison honest: the headline method is chosen here, not
 after seeing scores, and a resumed run refuses to continue under a different configuration.
+Plug-ins are named here as registered (``generators``, ``scorers``, ``models``), so a
+third-party generator or scorer installed through an entry point is a valid value.
 """
 
 from __future__ import annotations
@@ -9,33 +11,38 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from raresupport.generate.teacher import TeacherConfig
+from raresupport.errors import ConfigError, describe_validation_error
+from raresupport.models.base import DEFAULT_MODEL
+from raresupport.registry import check_name
 from raresupport.retrieve.config import RetrievalConfig
 from raresupport.safety.config import SafetyConfig
 from raresupport.train.config import TrainConfig
 
-Method = Literal["letter", "loglik"]
 Normalization = Literal["per_char", "per_token", "sum"]
-
-#: What ``raresupport run`` trains with, unless told otherwise: measured on SmolLM2-135M with
-#: 2 CPU cores (docs/training.md has the table). Many varied items seen twice beat few items
-#: seen five times on held-out items and on the out-of-domain control; LoRA on the top 8 layers
-#: only keeps the run within a CPU budget.
-RUN_TRAIN_DEFAULTS: dict[str, Any] = {"top_layers": 8, "epochs": 2.5, "styles": ("cloze",)}
 
 
 class GenerateConfig(BaseModel):
-    """How many vignettes, from which generator (``teacher=None``: offline grounded)."""
+    """How many vignettes, from which registered generator, with which options."""
 
     model_config = ConfigDict(extra="forbid")
 
+    generator: str = "grounded"
+    #: fields of the generator's own config (e.g. ``model``, ``base_url`` for ``openai``)
+    options: dict[str, Any] = Field(default_factory=dict)
     n: int = Field(1200, ge=4)
     seed: int = 0
-    teacher: TeacherConfig | None = None
     avoid: list[Path] = Field(default_factory=list)
     val_fraction: float = Field(0.1, ge=0.0, lt=1.0)
+
+    @field_validator("generator")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        from raresupport.generate.base import generators
+
+        return check_name(generators, v)
 
 
 class EvalConfig(BaseModel):
@@ -43,8 +50,8 @@ class EvalConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    methods: tuple[Method, ...] = ("letter", "loglik")
-    headline: Method = Field(
+    methods: tuple[str, ...] = ("letter", "loglik")
+    headline: str = Field(
         "loglik",
         description="Small models bind letters to options poorly, so the default headline is "
         "the length-normalised option log-likelihood; every method is still reported.",
@@ -58,6 +65,21 @@ class EvalConfig(BaseModel):
     batch_size: int = Field(8, ge=1)
     extra_benchmarks: list[Path] = Field(default_factory=list)
 
+    @field_validator("methods")
+    @classmethod
+    def _known_methods(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        from raresupport.evaluate.base import scorers
+
+        if not v:
+            raise ValueError("need at least one method")
+        return tuple(check_name(scorers, m) for m in v)
+
+    @model_validator(mode="after")
+    def _headline_is_scored(self) -> EvalConfig:
+        if self.headline not in self.methods:
+            raise ValueError(f"headline {self.headline!r} is not among methods {self.methods}")
+        return self
+
 
 class RunConfig(BaseModel):
     """Everything ``raresupport run`` does, saved as ``run_config.json`` in the run folder."""
@@ -65,15 +87,30 @@ class RunConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     disease: str
-    model: str = "smollm2-135m"
+    model: str = DEFAULT_MODEL
     generate: GenerateConfig = Field(default_factory=GenerateConfig)
-    train: TrainConfig = Field(default_factory=lambda: TrainConfig(**RUN_TRAIN_DEFAULTS))
+    train: TrainConfig = Field(default_factory=TrainConfig)
     evaluate: EvalConfig = Field(default_factory=EvalConfig)
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
     safety: SafetyConfig = Field(default_factory=SafetyConfig)
 
-    @field_validator("train", mode="before")
-    @classmethod
-    def _run_defaults(cls, value: Any) -> Any:
-        """A partial ``train`` section (a file, ``--lr``) fills the rest from the run defaults."""
-        return {**RUN_TRAIN_DEFAULTS, **value} if isinstance(value, dict) else value
+
+def validated(model: type[BaseModel], data: Any, where: str) -> Any:
+    """``model.model_validate(data)``, with errors as one ConfigError line naming ``where``."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(where, exc)) from None
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The mapping in a JSON or YAML config file (ConfigError naming the file otherwise)."""
+    from raresupport.data.jsonl import read_text
+
+    try:
+        data = yaml.safe_load(read_text(path, ConfigError, "run config")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc})".replace("\n", " ")) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a config file holds a mapping, not {type(data).__name__}")
+    return data

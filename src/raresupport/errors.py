@@ -30,6 +30,10 @@ class RegistryError(RareSupportError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class ConfigError(RareSupportError):
+    """A run, training or generator configuration (file, flags, options) is invalid."""
+
+
 class ModelError(RareSupportError):
     """A model could not be located or loaded."""
 

@@ -1,19 +1,25 @@
 """``raresupport run``: generate -> validate -> train -> evaluate baseline and tuned -> report.
 
 Each step leaves a marker file; a re-run skips finished steps and training resumes from its
-last checkpoint, so an interrupted run costs only the step it was in.
+last checkpoint, so an interrupted run costs only the step it was in. Everything the run says,
+training progress included, is also appended to ``DIR/run.log``.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from raresupport.config import RunConfig
+from raresupport.data.jsonl import read_json, write_json
 from raresupport.errors import RareSupportError
+
+RUN_LOG = "run.log"
+_log = logging.getLogger("raresupport.pipeline")
 
 
 class RunFolderError(RareSupportError):
@@ -33,7 +39,7 @@ def _check_config(
     path = out / name
     new = config.model_dump(mode="json")
     if path.exists():
-        old = json.loads(path.read_text(encoding="utf-8"))
+        old = read_json(path)
         if old != new:
             changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
             raise RunFolderError(
@@ -41,21 +47,37 @@ def _check_config(
                 f"(differs in: {', '.join(changed)}); use another --out or the same options"
             )
         return
-    out.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(new, indent=2), encoding="utf-8")
+    write_json(path, new)
+
+
+@contextmanager
+def _run_log(path: Path) -> Iterator[None]:
+    """Append every ``raresupport.*`` log record (progress lines, warnings) to ``path``."""
+    root = logging.getLogger("raresupport")
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s", "%H:%M:%S"))
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        handler.close()
 
 
 def _step(
-    name: str, done: Path, fn: Callable[[], Any], log: Callable[[str], None], timings: dict
+    name: str, done: Path, fn: Callable[[], Any], say: Callable[[str], None], timings: dict
 ) -> None:
     if done.exists():
-        log(f"[skip] {name}: already done ({done})")
+        say(f"[skip] {name}: already done ({done})")
         return
-    log(f"[run ] {name} ...")
+    say(f"[run ] {name} ...")
     t0 = time.perf_counter()
     fn()
     timings[name] = round(time.perf_counter() - t0, 1)
-    log(f"[done] {name} in {timings[name]:.1f}s")
+    say(f"[done] {name} in {timings[name]:.1f}s")
 
 
 def _evaluate(config: RunConfig, spec: Any, adapter: Path | None, benches: list[Path],
@@ -64,8 +86,7 @@ def _evaluate(config: RunConfig, spec: Any, adapter: Path | None, benches: list[
     from raresupport.evaluate.as_run import SETTINGS_FILE, eval_settings, evaluate_cells
 
     settings = eval_settings(config, spec)
-    (out.parent / SETTINGS_FILE).parent.mkdir(parents=True, exist_ok=True)
-    (out.parent / SETTINGS_FILE).write_text(json.dumps(settings, indent=2), encoding="utf-8")
+    write_json(out.parent / SETTINGS_FILE, settings)
     evaluate_cells(settings, spec, adapter, benches,
                    {"plain": out, "notes": out.with_name(out.name + "+notes")})  # fmt: skip
 
@@ -80,43 +101,63 @@ def _raft(config: RunConfig, spec: Any, data_dir: Path, raft_dir: Path) -> None:
     write_raft_dataset(data_dir, raft_dir, retriever, rcfg, seed=config.train.seed)
 
 
+def _generate(config: RunConfig, disease: Any, data_dir: Path, say: Callable[[str], None]) -> None:
+    from raresupport.generate import get_generator
+    from raresupport.generate.dataset import generate_dataset, shortfall
+
+    gen = config.generate
+    generator = get_generator(
+        gen.generator, gen.options, cache_dir=data_dir / ".cache" / gen.generator
+    )
+    manifest = generate_dataset(
+        disease, generator, gen.n, data_dir, seed=gen.seed, avoid=gen.avoid,
+        val_fraction=gen.val_fraction,
+    )  # fmt: skip
+    if (short := shortfall(manifest)) is not None:
+        say(f"warning: {short}")
+
+
 def run_pipeline(
     config: RunConfig, out_dir: str | Path, *, log: Callable[[str], None] = print
 ) -> dict[str, Path]:
-    """Run (or resume) the whole pipeline into ``out_dir``; return the report's paths."""
+    """Run (or resume) the whole pipeline into ``out_dir``.
+
+    Args:
+        config: the run's configuration (saved first as ``run_config.json``).
+        log: where step messages go (they also go to ``out_dir/run.log``).
+
+    Returns:
+        the report's paths (``html``, ``md``, ``json``...).
+
+    Raises:
+        RunFolderError: ``out_dir`` holds a run under another configuration, or the disease
+            has no benchmark.
+        RareSupportError: a bad spec, data or model (one line each).
+    """
     from raresupport.diseases import load_disease
-    from raresupport.evaluate.report import load_metrics, write_report
-    from raresupport.generate import get_generator
-    from raresupport.generate.dataset import generate_dataset, shortfall
-    from raresupport.safety.report import safety_blocks
-    from raresupport.safety.run import load_safety, safety_steps
-    from raresupport.train.lora import train_lora
 
     out = Path(out_dir)
     disease = load_disease(config.disease)  # fail on a bad spec before writing anything
     _check_config(out, config)
+    with _run_log(out / RUN_LOG):
+
+        def say(message: str) -> None:
+            log(message)
+            _log.info(message)
+
+        return _run(config, out, disease, say)
+
+
+def _run(config: RunConfig, out: Path, disease: Any, say: Callable[[str], None]) -> dict:
+    from raresupport.evaluate.report import load_metrics, write_report
+    from raresupport.safety.report import safety_blocks
+    from raresupport.safety.run import load_safety, safety_steps
+    from raresupport.train.lora import train_lora
+
     spec = disease.spec
     timings_path = out / "timings.json"
-    timings: dict[str, float] = (
-        json.loads(timings_path.read_text()) if timings_path.exists() else {}
-    )
+    timings: dict[str, float] = read_json(timings_path) if timings_path.exists() else {}
     data_dir, adapter_dir = out / "data", out / "adapter"
-    gen_cfg = config.generate
-
-    def generate() -> None:
-        teacher = gen_cfg.teacher
-        if teacher is not None and teacher.cache_dir is None:
-            teacher = teacher.model_copy(update={"cache_dir": data_dir / ".cache" / "teacher"})
-        generator = (
-            get_generator("openai", config=teacher) if teacher else get_generator("grounded")
-        )
-        manifest = generate_dataset(
-            disease, generator, gen_cfg.n, data_dir, seed=gen_cfg.seed, avoid=gen_cfg.avoid,
-            val_fraction=gen_cfg.val_fraction,
-        )  # fmt: skip
-        if (short := shortfall(manifest)) is not None:
-            log(f"warning: {short}")
-
     train_cfg = config.train
     if train_cfg.system_prompt is None:
         train_cfg = train_cfg.model_copy(update={"system_prompt": spec.system_prompt})
@@ -127,7 +168,7 @@ def run_pipeline(
     raft_dir = out / "raft"
     train_data = raft_dir if config.retrieval.k > 0 else data_dir
     steps = [
-        ("generate", data_dir / "manifest.json", generate),
+        ("generate", data_dir / "manifest.json", lambda: _generate(config, disease, data_dir, say)),
         ("retrieve", raft_dir / "retrieval.json", lambda: _raft(config, spec, data_dir, raft_dir)),
         ("train", adapter_dir / "train_summary.json",
          lambda: train_lora(config.model, train_data, adapter_dir, train_cfg, resume=True)),
@@ -140,18 +181,18 @@ def run_pipeline(
         steps.pop(1)
     steps += safety_steps(config, disease, out)
     for name, done, fn in steps:
-        _step(name, done, fn, log, timings)
-        timings_path.write_text(json.dumps(timings, indent=2), encoding="utf-8")
+        _step(name, done, fn, say, timings)
+        write_json(timings_path, timings)
     baseline = load_metrics(out / "eval" / "baseline" / "metrics.json")
     tuned = load_metrics(out / "eval" / "tuned" / "metrics.json")
     cells = {f"{side}+notes": load_metrics(out / "eval" / f"{side}+notes" / "metrics.json")
              for side in ("baseline", "tuned") if config.retrieval.k > 0}  # fmt: skip
     safety = [load_safety(out / "eval" / label) for label in ("baseline", "tuned")]
     extra = {"disease": spec.id, "model": config.model, "timings_s": timings,
-             "dataset": json.loads((data_dir / "manifest.json").read_text())["counts"],
+             "dataset": read_json(data_dir / "manifest.json")["counts"],
              "safety": dict(zip(("baseline", "tuned"), safety, strict=True))}
     if config.retrieval.k > 0:
-        extra["retrieval"] = json.loads((raft_dir / "retrieval.json").read_text())
+        extra["retrieval"] = read_json(raft_dir / "retrieval.json")
     return write_report(
         out, baseline, tuned, config.evaluate.headline,
         title=f"raresupport: {spec.name} — {config.model}, baseline vs LoRA-tuned",

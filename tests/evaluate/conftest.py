@@ -41,6 +41,7 @@ def teach(model_dir: Path, items: list[MCQItem], steps: int = 150, lr: float = 3
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from raresupport.chat import answer_text, mcq_messages, render_conversation, render_prompt
+    from raresupport.tokens import encode_example
 
     tok = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir)
@@ -50,9 +51,7 @@ def teach(model_dir: Path, items: list[MCQItem], steps: int = 150, lr: float = 3
             msgs = mcq_messages(item, style)
             prompt = render_prompt(tok, msgs)
             full = render_conversation(tok, msgs, answer_text(item, style))
-            n_prompt = len(tok(prompt, add_special_tokens=False)["input_ids"])
-            ids = tok(full, add_special_tokens=False)["input_ids"]
-            labels = [-100] * n_prompt + ids[n_prompt:]
+            ids, labels = encode_example(tok, prompt, full, max_length=4096)
             rows.append((torch.tensor([ids]), torch.tensor([labels])))
     torch.manual_seed(0)
     threads = torch.get_num_threads()

@@ -29,7 +29,7 @@ def _write(path: Path, rows: list[dict]) -> Path:
 
 def _call(**kw):
     args = dict(adapter=None, method="all", base_url=None, batch_size=2, system_prompt=None,
-                run=None, with_baseline=False)
+                strict=False, run=None, with_baseline=False)
     return eval_command(**{**args, **kw})
 
 
@@ -42,10 +42,12 @@ def test_eval_command_writes_metrics_json_shape_and_predictions(tiny_model_dir, 
     assert set(metrics["benchmarks"]) == {"mini", "ood"}
     mini = metrics["benchmarks"]["mini"]
     assert mini["n"] == 3 and set(mini["by_method"]) == {"letter", "loglik"}
-    for block in mini["by_method"].values():
-        assert 0.0 <= block["overall"] <= 1.0
+    rows = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
+    for method, block in mini["by_method"].items():
+        mine = [r for r in rows if r["benchmark"] == "mini" and r["method"] == method]
+        assert block["overall"] == pytest.approx(sum(r["correct"] for r in mine) / len(mine))
         lo, hi = block["overall_ci"]
-        assert 0.0 <= lo <= block["overall"] <= hi <= 1.0
+        assert lo < block["overall"] < hi or block["overall"] in (lo, hi)
         assert set(block["by_task"]) == {"diagnosis", "treatment"}
         assert block["by_task"]["treatment"]["n"] == 2
         assert set(block["by_task"]["treatment"]) == {"acc", "ci", "n"}
@@ -65,26 +67,26 @@ def test_a_bad_benchmark_line_fails_before_any_model_is_loaded(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("method", "base_url", "expected"),
+    ("method", "kind", "expected"),
     [
-        ("all", None, ("letter", "loglik")),
-        ("loglik", None, ("loglik",)),
-        ("all", "http://127.0.0.1:1/v1", ("generate",)),
-        ("generate", "http://127.0.0.1:1/v1", ("generate",)),
+        ("all", "local", ("letter", "loglik")),
+        ("loglik", "local", ("loglik",)),
+        ("all", "endpoint", ("generate",)),
+        ("generate", "endpoint", ("generate",)),
     ],
 )
-def test_method_expansion(method, base_url, expected):
-    assert resolve_methods(method, base_url) == expected
+def test_method_expansion(method, kind, expected):
+    assert resolve_methods(method, kind) == expected
 
 
 @pytest.mark.parametrize(
-    ("method", "base_url", "message"),
-    [("generate", None, "--base-url"), ("letter", "http://x/v1", "only 'generate'"),
-     ("best", None, "unknown")],
+    ("method", "kind", "message"),
+    [("generate", "local", "--base-url"), ("letter", "endpoint", "a local model"),
+     ("best", "local", "unknown")],
 )  # fmt: skip
-def test_method_errors_are_one_line_raresupport_errors(method, base_url, message):
+def test_method_errors_are_one_line_raresupport_errors(method, kind, message):
     with pytest.raises(RareSupportError, match=message):
-        resolve_methods(method, base_url)
+        resolve_methods(method, kind)
 
 
 def test_typer_parses_repeated_benchmark_options(tiny_model_dir, tmp_path):

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from raresupport.data.benchmark import MCQItem
-from raresupport.errors import ModelError
+from raresupport.errors import ConfigError, ModelError
 from raresupport.evaluate import evaluate_model
+from raresupport.models import Endpoint
 
 #: question -> reply text the server sends back (one per supported answer format)
 REPLIES = {
@@ -76,7 +77,7 @@ def _item(q: str) -> MCQItem:
 
 def test_generate_parses_replies_and_counts_failures_as_wrong(base_url):
     items = [_item(q) for q in REPLIES]
-    result = evaluate_model("served-model", None, items, ("generate",), base_url=base_url,
+    result = evaluate_model(Endpoint("served-model", base_url), items, ("generate",),
                             batch_size=3, progress=False)["generate"]  # fmt: skip
     preds = {p.id: p for p in result.predictions}
     assert [preds[q].correct for q in REPLIES] == [True] * 5 + [False, False]
@@ -90,15 +91,17 @@ def test_generate_parses_replies_and_counts_failures_as_wrong(base_url):
 
 
 def test_generate_server_error_is_a_one_line_model_error(base_url):
-    from raresupport.evaluate.endpoint import make_client
-
-    client = make_client(base_url)
-    client = client.with_options(max_retries=0)
+    endpoint = Endpoint("served-model", base_url)
+    endpoint.client = endpoint._client().with_options(max_retries=0)
     with pytest.raises(ModelError, match="served-model.*q-500"):
-        evaluate_model("served-model", None, [_item("q-500")], ("generate",), client=client,
-                       progress=False)  # fmt: skip
+        evaluate_model(endpoint, [_item("q-500")], ("generate",), progress=False)
 
 
 def test_generate_without_endpoint_is_refused():
     with pytest.raises(ModelError, match="--base-url"):
-        evaluate_model("m", None, [_item("q-plain")], ("generate",), progress=False)
+        evaluate_model(Endpoint("m"), [_item("q-plain")], ("generate",), progress=False)
+
+
+def test_a_logits_rule_over_an_endpoint_is_a_config_error():
+    with pytest.raises(ConfigError, match="'loglik' scores a local backend"):
+        evaluate_model(Endpoint("m", "http://127.0.0.1:1/v1"), [_item("q-plain")], ("loglik",))

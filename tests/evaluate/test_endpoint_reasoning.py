@@ -18,6 +18,7 @@ from raresupport.data.benchmark import MCQItem
 from raresupport.data.jsonl import write_jsonl
 from raresupport.evaluate import evaluate_model
 from raresupport.evaluate.parse import read_answer
+from raresupport.models import Endpoint
 from raresupport.replies import Reply
 from tests.helpers.chat_server import ChatServer
 
@@ -54,7 +55,7 @@ def _server() -> ChatServer:
 
 def test_letters_come_from_the_final_answer_and_failures_have_reasons() -> None:
     with _server() as server:
-        result = evaluate_model("m", None, _items(), ("generate",), base_url=server.base_url,
+        result = evaluate_model(Endpoint("m", server.base_url), _items(), ("generate",),
                                 batch_size=3, progress=False)["generate"]  # fmt: skip
         seen = server.snapshot()["max_tokens"]
     preds = {p.id: p for p in result.predictions}

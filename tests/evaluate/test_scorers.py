@@ -8,16 +8,16 @@ import pytest
 from raresupport.chat import mcq_messages, render_prompt
 from raresupport.errors import ModelError, RegistryError
 from raresupport.evaluate import evaluate_model, scorers
-from raresupport.evaluate.base import encode_prompt
 from raresupport.evaluate.hf import letter_token_ids, score_letter, score_loglik
-from raresupport.models.load import load_model
+from raresupport.models import LocalModel
+from raresupport.tokens import encode_text
 
 from .conftest import TAUGHT
 
 
 @pytest.fixture(scope="module")
 def tiny(tiny_model_dir):
-    return load_model(str(tiny_model_dir))
+    return LocalModel.load(str(tiny_model_dir))
 
 
 def _max_diff(a, b) -> float:
@@ -25,9 +25,9 @@ def _max_diff(a, b) -> float:
 
 
 def test_letter_and_loglik_agree_on_items_the_model_was_taught(taught_model_dir):
-    model, tok = load_model(str(taught_model_dir))
-    letter = score_letter(model, tok, TAUGHT)
-    loglik = score_loglik(model, tok, TAUGHT)
+    taught = LocalModel.load(str(taught_model_dir))
+    letter = score_letter(taught, TAUGHT)
+    loglik = score_loglik(taught, TAUGHT)
     assert [p.pred for p in letter] == [i.answer for i in TAUGHT]
     assert [p.pred for p in loglik] == [p.pred for p in letter]
     for pred in letter + loglik:  # the key wins clearly, not by a rounding error
@@ -37,35 +37,32 @@ def test_letter_and_loglik_agree_on_items_the_model_was_taught(taught_model_dir)
 
 @pytest.mark.parametrize("scorer", [score_letter, score_loglik], ids=["letter", "loglik"])
 def test_left_padded_batches_equal_unbatched(tiny, varied_items, scorer):
-    model, tok = tiny
-    one = scorer(model, tok, varied_items, batch_size=1)
-    many = scorer(model, tok, varied_items, batch_size=len(varied_items))
+    one = scorer(tiny, varied_items, batch_size=1)
+    many = scorer(tiny, varied_items, batch_size=len(varied_items))
     assert [p.pred for p in one] == [p.pred for p in many]
     assert _max_diff(one, many) < 1e-4
 
 
 def test_loglik_shared_prompt_cache_equals_scoring_full_pairs(tiny, varied_items):
-    model, tok = tiny
-    shared = score_loglik(model, tok, varied_items, batch_size=2, shared_prompt=True)
-    pairs = score_loglik(model, tok, varied_items, batch_size=2, shared_prompt=False)
+    shared = score_loglik(tiny, varied_items, batch_size=2, shared_prompt=True)
+    pairs = score_loglik(tiny, varied_items, batch_size=2, shared_prompt=False)
     assert _max_diff(shared, pairs) < 1e-4
 
 
 def test_letter_ids_are_the_tokens_the_model_emits_after_the_prompt(tiny, varied_items):
-    _, tok = tiny
+    tok = tiny.tokenizer
     item = varied_items[1]
     prompt = render_prompt(tok, mcq_messages(item, "letter"))
-    prompt_ids = encode_prompt(tok, prompt)
+    prompt_ids = encode_text(tok, prompt)
     ids = letter_token_ids(tok, prompt, prompt_ids, list(item.options))
     assert len(set(ids.values())) == len(item.options)
-    full = encode_prompt(tok, prompt + "F. sixth option")
+    full = encode_text(tok, prompt + "F. sixth option")
     assert full[: len(prompt_ids)] == prompt_ids
     assert full[len(prompt_ids)] == ids["F"]
 
 
 def test_loglik_records_normalisation_variants(tiny, varied_items):
-    model, tok = tiny
-    pred = score_loglik(model, tok, varied_items[:1], normalization="per_token")[0]
+    pred = score_loglik(tiny, varied_items[:1], normalization="per_token")[0]
     assert set(pred.extra["variants"]) == {"per_char", "sum"}
     assert set(pred.extra["sum"]) == set(pred.scores) == {"A", "B"}
     for letter, total in pred.extra["sum"].items():
@@ -74,14 +71,13 @@ def test_loglik_records_normalisation_variants(tiny, varied_items):
 
 def test_loglik_headline_is_per_character_by_default(tiny, varied_items):
     """acc_norm (lm-evaluation-harness), the peer standard, decides unless told otherwise."""
-    model, tok = tiny
-    for item, pred in zip(varied_items, score_loglik(model, tok, varied_items), strict=True):
+    for item, pred in zip(varied_items, score_loglik(tiny, varied_items), strict=True):
         assert set(pred.extra["variants"]) == {"per_token", "sum"}
         for letter, total in pred.extra["sum"].items():
             assert pred.scores[letter] == pytest.approx(total / len(item.options[letter]))
         assert pred.pred == max(pred.scores, key=pred.scores.__getitem__)
     with pytest.raises(ModelError, match="normalization 'bytes'"):
-        score_loglik(model, tok, varied_items[:1], normalization="bytes")
+        score_loglik(tiny, varied_items[:1], normalization="bytes")
 
 
 def test_registry_knows_builtins_and_names_them_on_a_miss():
@@ -91,13 +87,12 @@ def test_registry_knows_builtins_and_names_them_on_a_miss():
 
 
 def test_evaluate_model_returns_per_item_predictions_and_restores_train_mode(tiny, varied_items):
-    model, tok = tiny
-    model.train()
+    tiny.model.train()
     try:
-        results = evaluate_model(model, tok, varied_items, progress=False)
-        assert model.training
+        results = evaluate_model(tiny, varied_items, progress=False)
+        assert tiny.model.training
     finally:
-        model.eval()
+        tiny.model.eval()
     assert set(results) == {"letter", "loglik"}
     for result in results.values():
         assert [p.id for p in result.predictions] == [i.id for i in varied_items]

@@ -78,7 +78,9 @@ def test_no_leakage_from_the_shipped_benchmark(hh_data: Path) -> None:
 def test_loads_with_datasets(hh_data: Path) -> None:
     datasets = pytest.importorskip("datasets")
     ds = datasets.load_dataset("json", data_files=str(hh_data / "train.jsonl"), split="train")
-    assert len(ds) == 162 and set(ds[0]["options"]) == {"A", "B", "C", "D"}
+    rows = (hh_data / "train.jsonl").read_text(encoding="utf-8").count("\n")
+    assert len(ds) == rows > 0 and set(ds[0]["options"]) == {"A", "B", "C", "D"}
+    assert ds[0]["id"] == json.loads(open(hh_data / "train.jsonl").readline())["id"]
 
 
 def test_second_disease_generates_through_the_dataset_writer(tmp_path: Path) -> None:

@@ -290,7 +290,7 @@ def test_sigkill_then_resume_repeats_no_finished_request(zebra: Disease, tmp_pat
     key = "sk-" + secrets.token_hex(16)
     env = dict(os.environ, OPENAI_API_KEY=key)
     out = tmp_path / "out"
-    cache = out / ".cache" / "teacher"
+    cache = out / ".cache" / "openai"  # the generator's name
     with ChatServer(latency=0.25, expected_api_key=key) as server:
         cmd = _cli(zebra.root, out, server.base_url)
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from raresupport.errors import ModelError
-from raresupport.models import load as load_mod
 from raresupport.models.load import load_model, pick_dtype, resolve_model
 
 
@@ -70,8 +69,11 @@ def test_adapter_scores_match_plain_peft_through_the_scorers(tiny_model_dir, ada
     plain = PeftModel.from_pretrained(
         AutoModelForCausalLM.from_pretrained(tiny_model_dir), str(adapter_dir)
     ).eval()
+    from raresupport.models import LocalModel
+
     for scorer in (score_letter, score_loglik):
-        a, b = scorer(ours, tok, items)[0], scorer(plain, tok, items)[0]
+        a = scorer(LocalModel(ours, tok), items)[0]
+        b = scorer(LocalModel(plain, tok), items)[0]
         assert a.pred == b.pred
         assert a.scores == pytest.approx(b.scores, abs=1e-5)
 
@@ -110,10 +112,15 @@ def test_errors_name_the_path(tmp_path, tiny_model_dir):
         load_model(str(empty))
 
 
-def test_resolve_model_short_names_and_hub_ids(monkeypatch, tiny_model_dir):
-    monkeypatch.setitem(load_mod.SHORT_NAMES, "smollm2-135m", lambda: tiny_model_dir)
-    assert resolve_model("smollm2-135m") == str(tiny_model_dir)
-    assert resolve_model("SmolLM2-135M") == str(tiny_model_dir)
+def test_resolve_model_short_names_and_hub_ids(tiny_model_dir):
+    from raresupport.models import models
+
+    models.add("tiny-test-model", lambda: tiny_model_dir)
+    try:
+        assert resolve_model("tiny-test-model") == str(tiny_model_dir)
+        assert resolve_model("Tiny-Test-Model") == str(tiny_model_dir)
+    finally:
+        models.remove("tiny-test-model")
     assert resolve_model("meta-llama/Llama-3.2-1B-Instruct") == "meta-llama/Llama-3.2-1B-Instruct"
 
 

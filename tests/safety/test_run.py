@@ -16,7 +16,7 @@ from tests.helpers.specs import write_disease
 SCORED: list[str] = []
 
 
-def _credulous(model, tokenizer, items, **_):
+def _credulous(backend, items, **_):
     """Right on neutral items; under a claim, picks whichever option the claim quotes."""
     out = []
     for item in items:
@@ -28,8 +28,15 @@ def _credulous(model, tokenizer, items, **_):
     return out
 
 
-if "test-credulous" not in scorers:
+_credulous.backend = "local"  # a scoring rule over a local model (it reads nothing of it)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _credulous_scorer():
+    """Registered for this module only: other tests list every registered method."""
     scorers.add("test-credulous", _credulous)
+    yield
+    scorers.remove("test-credulous")
 
 
 def _disease(tmp_path: Path):

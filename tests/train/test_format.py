@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from raresupport.chat import answer_text, mcq_messages, render_conversation, render_prompt
+from raresupport.tokens import IGNORE_INDEX, encode_example
 from raresupport.train.demo import demo_vignettes
-from raresupport.train.format import IGNORE_INDEX, build_examples, encode, encode_item
+from raresupport.train.format import build_examples, encode_item
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,7 @@ def test_token_straddling_the_boundary_is_masked(tokenizer) -> None:
     prompt, full = "Answer: sweat", "Answer: sweating of the palms"
     offsets = tokenizer(full, return_offsets_mapping=True)["offset_mapping"]
     assert any(s < len(prompt) < e for s, e in offsets), "the tokenizer must merge across here"
-    ids, labels = encode(tokenizer, prompt, full, max_length=64)
+    ids, labels = encode_example(tokenizer, prompt, full, max_length=64)
     trained = _trained(tokenizer, labels)
     assert full.endswith(trained) and trained.strip()
     assert not trained.startswith("sweat")  # the prompt's characters are never trained

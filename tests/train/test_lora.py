@@ -9,22 +9,19 @@ import pytest
 import torch
 
 from raresupport.errors import RareSupportError
+from raresupport.tokens import collate
+from raresupport.train.batching import split_by_length, step_plan
 from raresupport.train.config import TrainConfig
 from raresupport.train.demo import demo_vignettes
 from raresupport.train.format import build_examples
-from raresupport.train.lora import (
-    AnswerLoss,
-    collate,
-    head_paths_agree,
-    split_by_length,
-    step_plan,
-    train_lora,
-)
+from raresupport.train.lora import train_lora
+from raresupport.train.loss import AnswerLoss, head_paths_agree
 
 
 def _config(**kw) -> TrainConfig:
     base = dict(
-        lr=1e-2, epochs=2, batch_size=4, max_length=512, mixed_precision="no", save_every_steps=100
+        lr=1e-2, epochs=2, batch_size=4, max_length=512, mixed_precision="no", save_every_steps=100,
+        styles=("letter", "cloze"),
     )
     return TrainConfig(**{**base, **kw})
 
@@ -319,7 +316,8 @@ def test_two_processes_train_data_parallel(tiny_model_dir: Path, tmp_path: Path)
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
            "-m", "raresupport.train.cli", str(tmp_path / "data"), "--out", str(tmp_path / "out"),
            "--model", str(tiny_model_dir), "--epochs", "2", "--batch-size", "2",
-           "--grad-accum", "2", "--no-progress"]  # fmt: skip
+           "--grad-accum", "2", "--style", "letter", "--style", "cloze",
+           "--no-progress"]  # fmt: skip
     env = {**os.environ, "ACCELERATE_USE_CPU": "true", "OMP_NUM_THREADS": "1"}
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -49,10 +49,11 @@ class HFBackend:
         import torch
 
         from raresupport.chat import render_prompt
-        from raresupport.evaluate.base import encode_prompt, model_device
+        from raresupport.evaluate.base import model_device
+        from raresupport.tokens import encode_text
 
         prompt = render_prompt(self.tokenizer, messages)
-        ids = torch.tensor([encode_prompt(self.tokenizer, prompt)], device=model_device(self.model))
+        ids = torch.tensor([encode_text(self.tokenizer, prompt)], device=model_device(self.model))
         with self._lock, torch.inference_mode():
             out = self.model.generate(
                 input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_tokens,

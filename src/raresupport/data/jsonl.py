@@ -140,3 +140,20 @@ def append_jsonl(path: str | Path, row: BaseModel | dict[str, Any]) -> None:
     path = Path(path)
     with path.open("a", encoding="utf-8", newline="\n") as fh:
         fh.write(dumps_row(row) + "\n")
+
+
+def write_json(path: str | Path, data: Any, *, indent: int | None = 2) -> Path:
+    """Write one JSON document atomically: every JSON file the library leaves behind (manifest,
+    run_config, timings, metrics, train summaries, adapter records) goes through here."""
+    return write_text(path, json.dumps(data, indent=indent, ensure_ascii=False) + "\n")
+
+
+def read_json(
+    path: str | Path, error: type[Exception] = ValueError, what: str = "JSON file"
+) -> Any:
+    """Parse a JSON file (BOM accepted); ``error`` names the file on a bad document."""
+    text = read_text(path, error, what)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise error(f"{path}: invalid JSON ({exc.msg} at line {exc.lineno})") from None

@@ -60,14 +60,14 @@ def evaluate_cells(
     """
     from raresupport.data.benchmark import load_benchmark
     from raresupport.evaluate.runner import benchmark_names, evaluate_benchmarks, write_metrics
-    from raresupport.models.load import load_model
+    from raresupport.models.backends import LocalModel
     from raresupport.retrieve import RetrievalConfig, load_retriever
     from raresupport.retrieve.notes import with_notes
 
     named = benchmark_names(list(benchmarks))
     sets = {name: load_benchmark(path) for name, path in named.items()}
     rcfg = RetrievalConfig.model_validate(settings["retrieval"])
-    model, tokenizer = load_model(settings["model"], adapter=adapter)
+    backend = LocalModel.load(settings["model"], adapter=adapter)
     cells = ["notes", "plain"] if rcfg.k > 0 else ["plain"]
     out: dict[str, dict[str, Any]] = {}
     for cell in cells:
@@ -76,7 +76,7 @@ def evaluate_cells(
             retriever = load_retriever(spec, rcfg.retriever, **rcfg.options())
             items = {name: with_notes(its, retriever, rcfg) for name, its in sets.items()}
         metrics = evaluate_benchmarks(
-            model, tokenizer, items, settings["methods"], settings["system_prompt"],
+            backend, items, settings["methods"], settings["system_prompt"],
             settings["batch_size"], predictions_path=out_dirs[cell] / "predictions.jsonl",
             progress=False, normalization=settings["normalization"],
         )  # fmt: skip

@@ -1,17 +1,17 @@
-"""What every scorer returns, the scorer registry, and the tokenisation/padding helpers.
+"""What every scoring rule returns, the Scorer protocol and the scorer registry.
 
-A scorer maps items to one :class:`Prediction` each; accuracy, intervals and reports are computed
-from predictions only, so new scorers (plug-ins in ``raresupport.scorers``) get them for free.
+A scorer (scoring rule) maps items to one :class:`Prediction` each, reading a model backend
+(:mod:`raresupport.models.backends`); accuracy, intervals and reports are computed from
+predictions only, so new scorers (entry points in ``raresupport.scorers``) get them for free.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from raresupport.data.benchmark import MCQItem
-from raresupport.errors import ModelError
 from raresupport.registry import Registry
 
 
@@ -35,13 +35,21 @@ class Prediction:
         return {**context, **asdict(self), "correct": self.correct}
 
 
+@runtime_checkable
 class Scorer(Protocol):
-    """``scorer(model, tokenizer, items, *, system_prompt, batch_size, progress, **options)``."""
+    """A scoring rule over a backend.
+
+    ``scorer(backend, items, *, system_prompt, batch_size, progress, **options)`` returns one
+    Prediction per item, in order. ``backend`` is the backend kind it reads: ``"local"``
+    (:class:`~raresupport.models.backends.LocalModel`, logits) or ``"endpoint"``
+    (:class:`~raresupport.models.backends.Endpoint`, text).
+    """
+
+    backend: str
 
     def __call__(
         self,
-        model: Any,
-        tokenizer: Any,
+        backend: Any,
         items: Sequence[MCQItem],
         *,
         system_prompt: str | None = None,
@@ -51,8 +59,30 @@ class Scorer(Protocol):
     ) -> list[Prediction]: ...
 
 
-#: scorer name -> function; built-ins: letter, loglik, generate
-scorers: Registry[Scorer] = Registry("scorers")
+#: scorer name -> scoring rule; built-ins: letter, loglik (local), generate (endpoint)
+scorers: Registry[Scorer] = Registry(
+    "scorers",
+    protocol=Scorer,
+    builtins=("raresupport.evaluate.hf", "raresupport.evaluate.endpoint"),
+)
+
+
+def scoring_rule(name: str, backend: str) -> Callable[[Callable[..., Any]], Scorer]:
+    """Decorator registering a function as scorer ``name`` over ``backend`` kind."""
+
+    def deco(fn: Callable[..., Any]) -> Scorer:
+        fn.backend = backend  # type: ignore[attr-defined]
+        scorers.add(name, fn)  # type: ignore[arg-type]
+        return fn  # type: ignore[return-value]
+
+    return deco
+
+
+def scorer_names(backend: str | None = None) -> list[str]:
+    """Registered scorer names, optionally only those reading ``backend`` (loads them)."""
+    if backend is None:
+        return scorers.names()
+    return [n for n, s in scorers.load_all().items() if getattr(s, "backend", None) == backend]
 
 
 def chunks(seq: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -60,83 +90,6 @@ def chunks(seq: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     size = max(1, int(size))
     for start in range(0, len(seq), size):
         yield seq[start : start + size]
-
-
-def progress_bar(total: int, desc: str, enabled: bool, unit: str = "batch") -> Any:
-    """A tqdm bar on a terminal (a no-op object when disabled or piped; callers need no branch)."""
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, unit=unit, disable=None if enabled else True, leave=False)
-
-
-def encode_prompt(tokenizer: Any, prompt: str) -> list[int]:
-    """Token ids of a rendered prompt, with BOS exactly once.
-
-    Same rule as training (``raresupport.train.format``): the tokenizer adds its special tokens
-    only when the text does not already start with BOS - Llama-3 style chat templates write it
-    themselves, while a plain prompt or a template without BOS needs the tokenizer's.
-    """
-    bos = getattr(tokenizer, "bos_token", None)
-    add_special = not (bos and prompt.startswith(bos))
-    return list(tokenizer(prompt, add_special_tokens=add_special)["input_ids"])
-
-
-def encode_continuation(
-    tokenizer: Any, prompt: str, prompt_ids: list[int], continuation: str
-) -> list[int]:
-    """Ids of ``continuation`` as the model sees it right after ``prompt``.
-
-    Encoding the joined text and cutting off the prompt's ids gives the tokens a model actually
-    meets (BPE merges depend on context); if a merge crosses the boundary, fall back to encoding
-    the continuation alone.
-    """
-    joined = encode_prompt(tokenizer, prompt + continuation)
-    n = len(prompt_ids)
-    if joined[:n] == prompt_ids and len(joined) > n:
-        return joined[n:]
-    ids = list(tokenizer(continuation, add_special_tokens=False)["input_ids"])
-    if not ids:
-        raise ModelError(f"continuation {continuation!r} encodes to no tokens")
-    return ids
-
-
-def pad_id(tokenizer: Any) -> int:
-    pid = tokenizer.pad_token_id
-    if pid is None:
-        pid = tokenizer.eos_token_id
-    return int(pid if pid is not None else 0)
-
-
-def left_pad(seqs: Sequence[Sequence[int]], pad: int) -> tuple[Any, Any, Any]:
-    """Left-padded ``input_ids``, ``attention_mask`` and mask-aware ``position_ids``.
-
-    Left padding puts every sequence's last token in the last column; explicit position ids
-    keep padded rows numerically equal to unpadded ones (models do not all derive them).
-    """
-    import torch
-
-    width = max(len(s) for s in seqs)
-    ids = torch.full((len(seqs), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(seqs), width), dtype=torch.long)
-    for row, seq in enumerate(seqs):
-        if seq:
-            ids[row, width - len(seq) :] = torch.tensor(list(seq), dtype=torch.long)
-            mask[row, width - len(seq) :] = 1
-    positions = (mask.cumsum(-1) - 1).clamp(min=0)
-    return ids, mask, positions
-
-
-def right_pad(seqs: Sequence[Sequence[int]], pad: int) -> tuple[Any, Any]:
-    """Right-padded ``input_ids`` and ``attention_mask`` (continuations after a cached prompt)."""
-    import torch
-
-    width = max(len(s) for s in seqs)
-    ids = torch.full((len(seqs), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(seqs), width), dtype=torch.long)
-    for row, seq in enumerate(seqs):
-        ids[row, : len(seq)] = torch.tensor(list(seq), dtype=torch.long)
-        mask[row, : len(seq)] = 1
-    return ids, mask
 
 
 def model_device(model: Any) -> Any:

@@ -2,6 +2,8 @@
 
 A plain typer-annotated function; the top-level CLI registers it. Errors are raised as
 :class:`~raresupport.errors.RareSupportError` subclasses, which the CLI prints as one line.
+With ``--adapter``, the adapter's record supplies the base model and the system prompt it was
+trained with, so ``eval`` scores exactly the prompts ``train`` (or ``run``) trained.
 """
 
 from __future__ import annotations
@@ -10,39 +12,54 @@ from pathlib import Path
 
 import typer
 
-from raresupport.errors import ModelError, RareSupportError
-
-HF_METHODS = ("letter", "loglik")
-METHOD_CHOICES = ("letter", "loglik", "generate", "all")
+from raresupport.errors import ConfigError, ModelError
 
 
-def resolve_methods(method: str, base_url: str | None) -> tuple[str, ...]:
-    """Expand ``--method``: ``all`` is letter+loglik for local models, generate for endpoints."""
+def _method_help() -> str:
+    from raresupport.evaluate.base import scorers
+
+    return f"{' | '.join(scorers.names())} | all (every method the model's backend supports)."
+
+
+def resolve_methods(method: str, backend_kind: str) -> tuple[str, ...]:
+    """Expand ``--method``: ``all`` is every registered scorer for the backend kind.
+
+    Raises:
+        ConfigError: unknown method, or one that needs another backend.
+    """
+    from raresupport.evaluate.base import scorer_names, scorers
+
     method = method.strip().lower()
-    if method not in METHOD_CHOICES:
-        raise RareSupportError(f"--method: unknown {method!r}; use {', '.join(METHOD_CHOICES)}")
-    if base_url:
-        if method in HF_METHODS:
-            raise RareSupportError(
-                f"--method {method} needs model logits; an endpoint (--base-url) supports "
-                "only 'generate'"
-            )
-        return ("generate",)
-    if method == "generate":
-        raise RareSupportError("--method generate needs an OpenAI-compatible --base-url")
-    return HF_METHODS if method == "all" else (method,)
+    if method == "all":
+        return tuple(scorer_names(backend_kind))
+    if method not in scorers:
+        raise ConfigError(f"--method: unknown {method!r}; use {', '.join(scorers.names())}, all")
+    needs = getattr(scorers.get(method), "backend", None)
+    if needs != backend_kind:
+        hint = "an OpenAI-compatible --base-url" if needs == "endpoint" else "a local model"
+        raise ConfigError(
+            f"--method {method} needs {hint}; for this model use "
+            f"{', '.join(scorer_names(backend_kind))}"
+        )
+    return (method,)
 
 
 def eval_command(
     model: str | None = typer.Option(
-        None, help="HF id, local folder, or short name (smollm2-135m); not with --run."
+        None, help="HF id, local folder, or short name [default: the adapter's base, else "
+        "smollm2-135m]; not with --run."
     ),
     adapter: Path | None = typer.Option(None, help="PEFT/LoRA adapter folder to apply."),
     benchmark: list[Path] = typer.Option(..., "--benchmark", help="Interchange JSONL (repeat)."),
-    method: str = typer.Option("all", help="letter | loglik | generate | all."),
+    method: str = typer.Option("all", help=_method_help()),
     base_url: str | None = typer.Option(None, help="OpenAI-compatible endpoint (generate)."),
     batch_size: int = typer.Option(8, min=1, help="Items per forward pass / parallel requests."),
-    system_prompt: str | None = typer.Option(None, help="Override the default system prompt."),
+    system_prompt: str | None = typer.Option(
+        None, help="Override the system prompt [default: the adapter's, else the default one]."
+    ),
+    strict: bool = typer.Option(
+        False, "--strict", help="Refuse an adapter trained on another base model."
+    ),
     max_tokens: int | None = typer.Option(
         None, "--max-tokens", min=1,
         help="Reply budget per item for --method generate (room for a reasoning model to "
@@ -60,33 +77,33 @@ def eval_command(
     """Evaluate a model on multiple-choice benchmarks (accuracy per task with 95 % CIs)."""
     from raresupport.data.benchmark import load_benchmark
     from raresupport.evaluate.runner import evaluate_benchmarks, write_metrics
+    from raresupport.models.adapter import read_record
+    from raresupport.models.backends import Endpoint, LocalModel
+    from raresupport.models.base import DEFAULT_MODEL
 
     if run is not None:
         return _eval_as_run(run, list(benchmark), out, with_baseline, model)
-    if model is None:
-        raise RareSupportError("--model is required (or --run DIR to score as a run did)")
-
-    methods = resolve_methods(method, base_url)
+    methods = resolve_methods(method, "endpoint" if base_url else "local")
     for path in benchmark:  # fail on a bad line before spending time loading a model
         load_benchmark(path)
     if base_url and adapter is not None:
         raise ModelError("--adapter applies to local models; an endpoint serves its own weights")
+    record = read_record(adapter) if adapter is not None else None
+    if record:
+        model = model or record.get("base_model")
+        system_prompt = system_prompt if system_prompt is not None else record["system_prompt"]
     if base_url:
-        target, tokenizer, options = model, None, {"base_url": base_url}
-        if max_tokens is not None:
-            options["max_tokens"] = max_tokens
+        if not model:
+            raise ConfigError("--model: name the endpoint's model")
+        backend = Endpoint(model, base_url)
     else:
-        from raresupport.models.load import load_model
-
-        target, tokenizer = load_model(model, adapter=adapter)
-        options = {}
+        backend = LocalModel.load(model or DEFAULT_MODEL, adapter=adapter, strict=strict)
     metrics = evaluate_benchmarks(
-        target, tokenizer, list(benchmark), methods, system_prompt, batch_size,
-        predictions_path=Path(out) / "predictions.jsonl", **options,
+        backend, list(benchmark), methods, system_prompt, batch_size,
+        predictions_path=Path(out) / "predictions.jsonl",
+        **({"max_tokens": max_tokens} if max_tokens is not None else {}),
     )  # fmt: skip
-    metrics["model"] = {"name": model, "adapter": str(adapter) if adapter else None}
-    if base_url:
-        metrics["model"]["base_url"] = base_url
+    metrics["model"] = backend.describe()
     path = write_metrics(Path(out) / "metrics.json", metrics)
     for name, block in metrics["benchmarks"].items():
         figures = ", ".join(
@@ -103,7 +120,7 @@ def _eval_as_run(run: Path, benchmark: list[Path], out: Path, baseline: bool, mo
     from raresupport.evaluate.as_run import evaluate_run
 
     if model is not None:
-        raise RareSupportError("--run fixes the model; leave out --model")
+        raise ConfigError("--run fixes the model; leave out --model")
     for path in benchmark:
         load_benchmark(path)
     cells = evaluate_run(run, benchmark, out, baseline=baseline)

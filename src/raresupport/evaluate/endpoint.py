@@ -10,7 +10,6 @@ low accuracy.
 from __future__ import annotations
 
 import logging
-import os
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -18,10 +17,10 @@ from typing import Any
 
 from raresupport.chat import mcq_messages
 from raresupport.data.benchmark import MCQItem
-from raresupport.errors import ModelError
-from raresupport.evaluate.base import Prediction, progress_bar, scorers
+from raresupport.evaluate.base import Prediction, scoring_rule
 from raresupport.evaluate.parse import FAILURE_REASONS, read_answer
-from raresupport.replies import Reply, reply_of
+from raresupport.models.backends import Endpoint
+from raresupport.progress import Progress
 
 log = logging.getLogger(__name__)
 #: Reply budget per item, in tokens. Reasoning models think before they answer (often 1-3k
@@ -30,58 +29,27 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_TOKENS = 4096
 
 
-def make_client(base_url: str, api_key: str | None = None, timeout: float = 60.0) -> Any:
-    """An ``openai.OpenAI`` client; the key falls back to env vars, then a dummy (local servers)."""
-    from openai import OpenAI
-
-    key = api_key or os.environ.get("RARESUPPORT_API_KEY") or os.environ.get("OPENAI_API_KEY")
-    return OpenAI(base_url=base_url, api_key=key or "not-needed", timeout=timeout)
-
-
-def _ask(
-    client: Any, model: str, item: MCQItem, system_prompt: str | None, max_tokens: int
-) -> Reply:
-    try:
-        reply = client.chat.completions.create(
-            model=model,
-            messages=mcq_messages(item, "letter", system_prompt),
-            temperature=0,
-            max_tokens=max_tokens,
-        )
-    except Exception as exc:  # noqa: BLE001 - openai raises many types; report one line
-        raise ModelError(f"endpoint model {model!r} failed on item {item.id!r}: {exc}") from exc
-    return reply_of(reply)
-
-
-@scorers.register("generate")
+@scoring_rule("generate", backend="endpoint")
 def score_generate(
-    model: Any,
-    tokenizer: Any,
+    backend: Endpoint,
     items: Sequence[MCQItem],
     *,
     system_prompt: str | None = None,
     batch_size: int = 8,
     progress: bool = False,
-    base_url: str | None = None,
-    api_key: str | None = None,
-    client: Any = None,
     max_tokens: int | None = None,
     **_: Any,
 ) -> list[Prediction]:
     """Score items through a chat endpoint; ``model`` is the endpoint's model name.
 
-    ``batch_size`` requests run concurrently. Pass ``client`` (an ``openai.OpenAI``) or
-    ``base_url``. ``max_tokens`` (None = :data:`DEFAULT_MAX_TOKENS`) bounds each reply.
+    ``batch_size`` requests run concurrently. ``max_tokens`` (None = :data:`DEFAULT_MAX_TOKENS`)
+    bounds each reply, in tokens.
     """
     budget = max_tokens or DEFAULT_MAX_TOKENS
-    if client is None:
-        if not base_url:
-            raise ModelError("the generate method needs an endpoint: pass --base-url")
-        client = make_client(base_url, api_key)
-    name = str(model)
 
     def one(item: MCQItem) -> Prediction:
-        reply = _ask(client, name, item, system_prompt, budget)
+        messages = mcq_messages(item, "letter", system_prompt)
+        reply = backend.chat(messages, max_tokens=budget, item_id=item.id)
         pred, failure = read_answer(reply, item.options)
         extra = {"response": reply.content or "", "parse_failure": failure}
         if reply.finish_reason is not None:
@@ -91,7 +59,7 @@ def score_generate(
     preds: list[Prediction] = []
     with (
         ThreadPoolExecutor(max_workers=max(1, batch_size)) as pool,
-        progress_bar(len(items), "generate", progress, unit="item") as bar,
+        Progress("generate", len(items), enabled=progress, unit="item") as bar,
     ):
         for pred in pool.map(one, items):
             preds.append(pred)

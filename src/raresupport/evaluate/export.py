@@ -46,6 +46,7 @@ from raresupport.chat import mcq_messages, render_prompt
 from raresupport.data.benchmark import MCQItem, load_benchmark
 from raresupport.data.jsonl import write_jsonl
 from raresupport.errors import RareSupportError
+from raresupport.models.base import DEFAULT_MODEL
 
 #: metrics lm-eval computes for the exported multiple-choice task
 METRICS: tuple[str, ...] = ("acc", "acc_norm", "acc_bytes")
@@ -107,7 +108,7 @@ def export_lm_eval(
     system_prompt: str | None = None,
     task_name: str | None = None,
     tokenizer: Any = None,
-    model: str = "smollm2-135m",
+    model: str = DEFAULT_MODEL,
     notes_from: Any = None,
 ) -> Path:
     """Write ``<task>.yaml`` and ``<task>.jsonl`` into ``out_dir``; return the YAML's path.
@@ -157,7 +158,7 @@ def export_lm_eval_command(
     benchmark: Path = typer.Argument(..., help="Interchange JSONL benchmark to export."),
     out: Path = typer.Option(..., "--out", help="Folder for the task YAML and its data file."),
     model: str = typer.Option(
-        "smollm2-135m", "--model", help="Model whose chat template renders the prompts."
+        DEFAULT_MODEL, "--model", help="Model whose chat template renders the prompts."
     ),
     system_prompt: str | None = typer.Option(
         None, "--system-prompt", help="Override the default system prompt (as in eval)."

@@ -17,18 +17,10 @@ from typing import Any
 from raresupport.chat import mcq_messages, render_prompt
 from raresupport.data.benchmark import MCQItem
 from raresupport.errors import ModelError
-from raresupport.evaluate.base import (
-    Prediction,
-    chunks,
-    encode_continuation,
-    encode_prompt,
-    left_pad,
-    model_device,
-    pad_id,
-    progress_bar,
-    right_pad,
-    scorers,
-)
+from raresupport.evaluate.base import Prediction, chunks, model_device, scoring_rule
+from raresupport.models.backends import LocalModel
+from raresupport.progress import Progress
+from raresupport.tokens import answer_ids, encode_text, left_pad, pad_id, right_pad
 
 
 def _forward_params(model: Any) -> set[str]:
@@ -70,7 +62,7 @@ def letter_token_ids(tokenizer: Any, prompt: str, prompt_ids: list[int], letters
     The answer starts ``"B. ..."`` in training, so the letter's first token in that context is
     what the model emits; the ids must differ between letters or the comparison is meaningless.
     """
-    ids = {L: encode_continuation(tokenizer, prompt, prompt_ids, L)[0] for L in letters}
+    ids = {L: answer_ids(tokenizer, prompt, prompt_ids, L)[0] for L in letters}
     if len(set(ids.values())) != len(ids):
         raise ModelError(f"option letters share a first token after the prompt: {ids}")
     return ids
@@ -78,7 +70,7 @@ def letter_token_ids(tokenizer: Any, prompt: str, prompt_ids: list[int], letters
 
 def _letter_inputs(tokenizer: Any, item: MCQItem, system_prompt: str | None):
     prompt = render_prompt(tokenizer, mcq_messages(item, "letter", system_prompt))
-    prompt_ids = encode_prompt(tokenizer, prompt)
+    prompt_ids = encode_text(tokenizer, prompt)
     return prompt_ids, letter_token_ids(tokenizer, prompt, prompt_ids, list(item.options))
 
 
@@ -96,10 +88,9 @@ def _last_logprobs(model: Any, seqs: list[list[int]], pad: int, params: set[str]
     return out.logits[:, -1, :].float().log_softmax(-1).cpu()
 
 
-@scorers.register("letter")
+@scoring_rule("letter", backend="local")
 def score_letter(
-    model: Any,
-    tokenizer: Any,
+    backend: LocalModel,
     items: Sequence[MCQItem],
     *,
     system_prompt: str | None = None,
@@ -110,14 +101,13 @@ def score_letter(
     """Predict the option letter with the highest next-token log-probability."""
     import torch
 
+    model, tokenizer = backend.model, backend.tokenizer
     pad, params = pad_id(tokenizer), _forward_params(model)
     encoded = [_letter_inputs(tokenizer, item, system_prompt) for item in items]
     pairs = list(zip(items, encoded, strict=True))
     preds: list[Prediction] = []
-    with (
-        torch.inference_mode(),
-        progress_bar(math.ceil(len(pairs) / max(1, batch_size)), "letter", progress) as bar,
-    ):
+    total = math.ceil(len(pairs) / max(1, batch_size))
+    with torch.inference_mode(), Progress("letter", total, enabled=progress, unit="batch") as bar:
         for batch in chunks(pairs, batch_size):
             logprobs = _last_logprobs(model, [enc[0] for _, enc in batch], pad, params)
             for (item, (_, letter_ids)), row in zip(batch, logprobs, strict=True):
@@ -136,8 +126,8 @@ def score_letter(
 
 def _loglik_inputs(tokenizer: Any, item: MCQItem, system_prompt: str | None):
     prompt = render_prompt(tokenizer, mcq_messages(item, "cloze", system_prompt))
-    prompt_ids = encode_prompt(tokenizer, prompt)
-    options = [encode_continuation(tokenizer, prompt, prompt_ids, t) for t in item.options.values()]
+    prompt_ids = encode_text(tokenizer, prompt)
+    options = [answer_ids(tokenizer, prompt, prompt_ids, t) for t in item.options.values()]
     return prompt_ids, options
 
 
@@ -236,10 +226,9 @@ def _loglik_prediction(
     return Prediction(item.id, item.task, item.answer, _best(chosen), chosen, extra)
 
 
-@scorers.register("loglik")
+@scoring_rule("loglik", backend="local")
 def score_loglik(
-    model: Any,
-    tokenizer: Any,
+    backend: LocalModel,
     items: Sequence[MCQItem],
     *,
     system_prompt: str | None = None,
@@ -257,11 +246,15 @@ def score_loglik(
     """
     import torch
 
+    model, tokenizer = backend.model, backend.tokenizer
     pad, params = pad_id(tokenizer), _forward_params(model)
     encoded = [_loglik_inputs(tokenizer, item, system_prompt) for item in items]
     batches = list(chunks(list(zip(items, encoded, strict=True)), batch_size))
     preds: list[Prediction] = []
-    with torch.inference_mode(), progress_bar(len(batches), "loglik", progress) as bar:
+    with (
+        torch.inference_mode(),
+        Progress("loglik", len(batches), enabled=progress, unit="batch") as bar,
+    ):
         for batch in batches:
             enc = [e for _, e in batch]
             sums = _sum_logprobs_shared(model, enc, pad, params) if shared_prompt else None

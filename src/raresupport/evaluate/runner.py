@@ -14,7 +14,6 @@ plus one predictions.jsonl row per (benchmark, method, item).
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from raresupport.data.benchmark import MCQItem, load_benchmark
-from raresupport.data.jsonl import write_jsonl
+from raresupport.data.jsonl import write_json, write_jsonl
+from raresupport.errors import ConfigError
 from raresupport.evaluate.base import Prediction, scorers
 from raresupport.evaluate.metrics import answer_distribution, summarize
 
@@ -49,9 +49,26 @@ class MethodResult:
         return block
 
 
+def check_methods(methods: Sequence[str], backend_kind: str) -> None:
+    """Refuse a method that is not registered or needs another backend kind (ConfigError)."""
+    for method in methods:
+        scorer = scorers.get(method)
+        need = getattr(scorer, "backend", None)
+        if need != backend_kind:
+            raise ConfigError(
+                f"method {method!r} scores a {need} backend, not a {backend_kind} one "
+                f"(methods for {backend_kind}: {', '.join(_names_for(backend_kind)) or 'none'})"
+            )
+
+
+def _names_for(kind: str) -> list[str]:
+    from raresupport.evaluate.base import scorer_names
+
+    return scorer_names(kind)
+
+
 def evaluate_model(
-    model: Any,
-    tokenizer: Any,
+    backend: Any,
     items: Sequence[MCQItem],
     methods: Sequence[str] = DEFAULT_METHODS,
     system_prompt: str | None = None,
@@ -60,11 +77,21 @@ def evaluate_model(
     progress: bool = True,
     **options: Any,
 ) -> dict[str, MethodResult]:
-    """Score ``items`` with each named scorer; returns ``{method: MethodResult}``.
+    """Score ``items`` with each named scoring rule over ``backend``.
 
-    For ``generate``, ``model`` is the endpoint's model name, ``tokenizer`` is ignored and
-    ``base_url`` (or ``client``) goes in ``options``.
+    Args:
+        backend: a :class:`~raresupport.models.LocalModel` or :class:`~raresupport.models.Endpoint`.
+        methods: registered scorer names that read this kind of backend.
+        options: passed to every scorer (e.g. ``max_tokens`` for ``generate``).
+
+    Returns:
+        ``{method: MethodResult}`` in ``methods`` order.
+
+    Raises:
+        ConfigError: a method is unknown or needs another backend kind.
     """
+    check_methods(methods, backend.kind)
+    model = getattr(backend, "model", None)
     was_training = bool(getattr(model, "training", False))
     if hasattr(model, "eval"):
         model.eval()  # dropout off: scores must be deterministic
@@ -74,7 +101,7 @@ def evaluate_model(
             scorer = scorers.get(method)
             start = time.perf_counter()
             preds = scorer(
-                model, tokenizer, items, system_prompt=system_prompt, batch_size=batch_size,
+                backend, items, system_prompt=system_prompt, batch_size=batch_size,
                 progress=progress, **options,
             )  # fmt: skip
             results[method] = MethodResult(method, preds, time.perf_counter() - start)
@@ -100,8 +127,7 @@ def benchmark_names(paths: Sequence[str | Path]) -> dict[str, Path]:
 
 
 def evaluate_benchmarks(
-    model: Any,
-    tokenizer: Any,
+    backend: Any,
     benchmarks: Sequence[str | Path] | Mapping[str, Sequence[MCQItem]],
     methods: Sequence[str] = DEFAULT_METHODS,
     system_prompt: str | None = None,
@@ -120,12 +146,13 @@ def evaluate_benchmarks(
     else:
         named = benchmark_names(benchmarks)
         sets = {name: (str(path), load_benchmark(path)) for name, path in named.items()}
+    check_methods(methods, backend.kind)  # before any file is scored
     out: dict[str, Any] = {"benchmarks": {}, "methods": list(methods)}
     out["system_prompt"] = system_prompt
     rows: list[dict[str, Any]] = []
     for name, (file, items) in sets.items():
         results = evaluate_model(
-            model, tokenizer, items, methods, system_prompt, batch_size,
+            backend, items, methods, system_prompt, batch_size,
             progress=progress, **options,
         )  # fmt: skip
         block: dict[str, Any] = {"n": len(items)}
@@ -142,10 +169,5 @@ def evaluate_benchmarks(
 
 
 def write_metrics(path: str | Path, metrics: Mapping[str, Any]) -> Path:
-    """Write metrics.json atomically (temp file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    """Write metrics.json atomically."""
+    return write_json(path, metrics)

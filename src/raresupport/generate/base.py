@@ -46,5 +46,11 @@ class Generator(Protocol):
     ) -> GenerationResult: ...
 
 
-#: name -> generator class; classes take their pydantic config as keyword arguments.
-generators: Registry[type] = Registry("generators")
+#: name -> generator class. A class with a ``config_class`` (a pydantic model) is built as
+#: ``cls(config)`` from its validated options; one without takes no options: ``cls()``.
+generators: Registry[type] = Registry(
+    "generators",
+    protocol=Generator,
+    instances=True,
+    builtins=("raresupport.generate.grounded", "raresupport.generate.teacher"),
+)

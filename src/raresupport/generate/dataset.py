@@ -6,7 +6,6 @@ Output: ``train.jsonl``, ``val.jsonl`` (stratified by task), ``rejects.jsonl`` a
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from collections import Counter, defaultdict
@@ -18,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from raresupport.data.benchmark import MCQItem, load_benchmark
-from raresupport.data.jsonl import write_jsonl, write_text
+from raresupport.data.jsonl import write_json, write_jsonl
 from raresupport.data.vignette import TASKS, Task, Vignette
 from raresupport.errors import GenerationError
 from raresupport.generate.base import GenerationResult, Generator, Reject
@@ -124,8 +123,8 @@ def generate_dataset(
     if disease.benchmark_path and disease.benchmark_path not in avoid_paths:
         avoid_paths.insert(0, disease.benchmark_path)
     bench: list[MCQItem] = [item for p in avoid_paths for item in load_benchmark(p)]
-    default = 1.4 if generator.name == "grounded" else 1.0
-    factor = oversample if oversample is not None else default
+    # a generator may ask for more items per round than needed (``oversample`` attribute)
+    factor = oversample if oversample is not None else getattr(generator, "oversample", 1.0)
 
     accepted: list[Vignette] = []
     rejects: list[Reject] = []
@@ -180,7 +179,7 @@ def generate_dataset(
         key_longest_fraction=round(key_longest_fraction(final), 4),
         avoid=[str(p) for p in avoid_paths],
     )
-    write_text(out / "manifest.json", json.dumps(manifest.model_dump(mode="json"), indent=2))
+    write_json(out / "manifest.json", manifest.model_dump(mode="json"))
     return manifest
 
 

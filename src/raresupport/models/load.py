@@ -6,24 +6,11 @@ device and padding setup. Short names map to models the project can provide offl
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from raresupport.errors import ModelError
-
-#: short name -> function returning a local folder (called lazily: it may convert a model)
-SHORT_NAMES: dict[str, Callable[[], Path]] = {}
-
-
-def _smollm2() -> Path:
-    from raresupport.models.smollm2 import ensure_smollm2
-
-    return ensure_smollm2()
-
-
-SHORT_NAMES["smollm2-135m"] = _smollm2
-SHORT_NAMES["smollm2-135m-instruct"] = _smollm2
+from raresupport.models.base import models
 
 _DTYPES = {
     "float32": "float32", "fp32": "float32", "float": "float32",
@@ -35,8 +22,8 @@ _DTYPES = {
 def resolve_model(name: str) -> str:
     """Map a short name to its local folder; pass HF ids and local paths through unchanged."""
     key = name.strip()
-    if key.lower() in SHORT_NAMES:
-        return str(SHORT_NAMES[key.lower()]())
+    if key.lower() in models:
+        return str(models.get(key.lower())())
     path = Path(key).expanduser()
     if path.exists():
         if not path.is_dir():
@@ -104,16 +91,21 @@ def load_tokenizer(path: str, name: str | None = None) -> Any:
     return tokenizer
 
 
-def _attach_adapter(model: Any, adapter: str | Path, for_training: bool) -> Any:
+def _attach_adapter(
+    model: Any, adapter: str | Path, for_training: bool, base_name: str, strict: bool
+) -> Any:
     from peft import PeftModel
+
+    from raresupport.models.adapter import check_base, shape_mismatch_line
 
     adapter_path = Path(adapter).expanduser()
     if not (adapter_path / "adapter_config.json").is_file():
         raise ModelError(f"adapter {adapter_path}: no adapter_config.json (not a PEFT adapter)")
+    check_base(adapter_path, base_name, model, strict=strict)
     try:
         return PeftModel.from_pretrained(model, str(adapter_path), is_trainable=for_training)
     except Exception as exc:  # noqa: BLE001
-        raise ModelError(f"cannot load adapter {adapter_path}: {exc}") from exc
+        raise ModelError(shape_mismatch_line(adapter_path, exc)) from None
 
 
 def load_model(
@@ -123,6 +115,7 @@ def load_model(
     dtype: str = "auto",
     device: str | None = None,
     for_training: bool = False,
+    strict: bool = False,
 ) -> tuple[Any, Any]:
     """Load ``(model, tokenizer)`` for scoring (eval mode) or training (train mode).
 
@@ -132,6 +125,14 @@ def load_model(
             ``for_training``.
         dtype: ``auto`` (float32 on CPU, bf16 on CUDA), ``float32``, ``bfloat16``, ``float16``.
         device: ``cpu``, ``cuda``, ``cuda:1``...; default CUDA when available.
+        strict: refuse (instead of warning about) an adapter trained on another base.
+
+    Returns:
+        ``(model, tokenizer)``; the tokenizer always has a pad token.
+
+    Raises:
+        ModelError: the model or adapter cannot be found or loaded (one line), or, with
+            ``strict``, the adapter was trained on another base.
     """
     from transformers import AutoModelForCausalLM
 
@@ -151,7 +152,7 @@ def load_model(
         if model.generation_config.pad_token_id is None:
             model.generation_config.pad_token_id = tokenizer.pad_token_id
     if adapter is not None:
-        model = _attach_adapter(model, adapter, for_training)
+        model = _attach_adapter(model, adapter, for_training, name_or_path, strict)
     model.to(device)
     model.train(for_training)
     return model, tokenizer

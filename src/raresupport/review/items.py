@@ -63,13 +63,14 @@ def explain(
     import torch
 
     from raresupport.chat import mcq_messages, render_prompt
-    from raresupport.evaluate.base import encode_prompt, model_device
+    from raresupport.evaluate.base import model_device
+    from raresupport.tokens import encode_text
 
     if max_new_tokens <= 0:
         return ""
     prompt = render_prompt(tokenizer, mcq_messages(item, "letter", system_prompt))
     prompt += f"{letter}. {item.options[letter]}\n"
-    ids = torch.tensor([encode_prompt(tokenizer, prompt)], device=model_device(model))
+    ids = torch.tensor([encode_text(tokenizer, prompt)], device=model_device(model))
     with torch.inference_mode():
         out = model.generate(
             input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_new_tokens,
@@ -98,11 +99,12 @@ def answer_items(
     """
     from raresupport.evaluate.base import scorers
     from raresupport.evaluate.runner import evaluate_model
+    from raresupport.models.backends import LocalModel
 
     mcq = [v.to_mcq() for v in vignettes]
     scorers.get(method)  # unknown method: fail before any work
     preds = evaluate_model(
-        model, tokenizer, mcq, (method,), system_prompt, batch_size, progress=False
+        LocalModel(model, tokenizer), mcq, (method,), system_prompt, batch_size, progress=False
     )[method].predictions
     facts = {f.id: f for f in spec.facts}
     items = []

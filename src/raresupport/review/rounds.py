@@ -76,12 +76,10 @@ class _Loop:
     def generator(self) -> Any:
         from raresupport.generate import get_generator
 
-        teacher = self.run.generate.teacher
-        if teacher is None:
-            return get_generator("grounded")
-        if teacher.cache_dir is None:
-            teacher = teacher.model_copy(update={"cache_dir": self.data / ".cache" / "teacher"})
-        return get_generator("openai", config=teacher)
+        gen = self.run.generate
+        return get_generator(
+            gen.generator, gen.options, cache_dir=self.data / ".cache" / gen.generator
+        )
 
     # ------------------------------------------------------------------ steps
 

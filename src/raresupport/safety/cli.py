@@ -44,7 +44,7 @@ def safety_eval_command(
     from raresupport.safety.run import evaluate_safety
 
     d = load_disease(disease)
-    methods = resolve_methods(method, None)
+    methods = resolve_methods(method, "local")
     target, tokenizer = load_model(model, adapter=adapter)
     res = evaluate_safety(
         target, tokenizer, d, methods=methods, system_prompt=d.spec.system_prompt,

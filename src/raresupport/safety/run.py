@@ -31,6 +31,7 @@ SUITES_DIR = "safety"
 def _score(model, tokenizer, items, methods, known, **kw) -> dict[str, dict[str, str | None]]:
     """``{method: {id: pred}}`` for ``items``, scoring only what ``known`` lacks."""
     from raresupport.evaluate.runner import evaluate_model
+    from raresupport.models.backends import LocalModel
 
     preds: dict[str, dict[str, str | None]] = defaultdict(dict)
     for method in methods:
@@ -38,7 +39,8 @@ def _score(model, tokenizer, items, methods, known, **kw) -> dict[str, dict[str,
         todo = [i for i in items if i.id not in have]
         preds[method].update({i.id: have[i.id] for i in items if i.id in have})
         if todo:
-            result = evaluate_model(model, tokenizer, todo, [method], **kw)[method]
+            backend = LocalModel(model, tokenizer)
+            result = evaluate_model(backend, todo, [method], **kw)[method]
             preds[method].update({p.id: p.pred for p in result.predictions})
     return dict(preds)
 

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from raresupport.chat import DEFAULT_SYSTEM_PROMPT
 from raresupport.spec.phrasing import CounselingKind, Phrasing
 
 Topic = Literal[
@@ -253,7 +254,7 @@ class DiseaseSpec(_Model):
     definition: str = Field(min_length=10, description="One-paragraph definition.")
     prevalence: str = Field(default="", description="Prevalence in words, with its population.")
     system_prompt: str = Field(
-        default="You are a careful clinical assistant. Answer with the letter of the best option.",
+        default=DEFAULT_SYSTEM_PROMPT,
         description="System prompt for training and evaluation on this disease.",
     )
     sites: list[str] = Field(default_factory=list, description="Body sites treatments target.")

@@ -1,4 +1,9 @@
-"""``raresupport train``: LoRA-tune a model on a vignette dataset (or on a disease, generating it).
+"""``raresupport train``: LoRA-tune a model on a vignette dataset (``raresupport generate`` makes
+one). Training takes a dataset; ``raresupport run`` orchestrates generation and training.
+
+Defaults come from :class:`~raresupport.train.config.TrainConfig` (the same as ``run``'s), and
+the system prompt defaults to that of the disease the dataset was generated for, so
+``generate`` + ``train`` + ``eval --adapter`` reproduce ``run``.
 
 Also runnable as a module, which is how several processes are used (data-parallel):
 
@@ -10,78 +15,91 @@ Also runnable as a module, which is how several processes are used (data-paralle
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
+from raresupport.models.base import DEFAULT_MODEL
 from raresupport.train.config import TrainConfig
 
 #: one source of truth for defaults: the CLI shows what TrainConfig would use
 _DEFAULTS = {name: field.default for name, field in TrainConfig.model_fields.items()}
 
 
-def _dataset(source: str, out: Path, n: int, seed: int) -> Path:
-    """A folder or file of vignettes; a disease id is first turned into one (offline generator)."""
-    path = Path(source).expanduser()
-    if path.is_file() or (path / "train.jsonl").is_file():
-        return path
-    from raresupport.diseases import load_disease
-    from raresupport.generate import get_generator
-    from raresupport.generate.dataset import generate_dataset
-
-    disease = load_disease(source)  # raises a one-line error naming the known diseases
-    data_dir = out / "data"
-    if not (data_dir / "train.jsonl").is_file():
-        generate_dataset(disease, get_generator("grounded"), n, data_dir, seed=seed)
-    return data_dir
+def _default(name: str) -> str:
+    return f" [default: {_DEFAULTS[name]}]"
 
 
 def train_command(
-    source: str = typer.Argument(
-        ..., help="Dataset folder with train.jsonl, a vignette JSONL file, or a disease id."
+    source: Path = typer.Argument(
+        ..., help="Dataset folder with train.jsonl (see `raresupport generate`) or a JSONL file."
     ),
     out: Path = typer.Option(..., "--out", help="Output folder for the adapter (resumable)."),
     model: str = typer.Option(
-        "smollm2-135m", "--model", help="Base model: HF id, local folder or smollm2-135m."
+        DEFAULT_MODEL, "--model", help="Base model: HF id, local folder or short name."
     ),
-    epochs: float = typer.Option(
-        _DEFAULTS["epochs"], "--epochs", min=0.01, help="Passes over the data."
+    config: Path | None = typer.Option(
+        None, "--config", help="A TrainConfig JSON/YAML file (e.g. a run config's train "
+        "section); flags given here override it."
     ),
-    lr: float = typer.Option(_DEFAULTS["lr"], "--lr", min=0.0, help="Peak learning rate."),
-    r: int = typer.Option(_DEFAULTS["r"], "--r", min=1, help="LoRA rank."),
-    alpha: int = typer.Option(_DEFAULTS["alpha"], "--alpha", min=1, help="LoRA alpha."),
-    batch_size: int = typer.Option(
-        _DEFAULTS["batch_size"], "--batch-size", min=1, help="Sequences per micro-batch."
+    epochs: float | None = typer.Option(
+        None, "--epochs", min=0.01, help="Passes over the data." + _default("epochs")
     ),
-    grad_accum: int = typer.Option(
-        _DEFAULTS["grad_accum"], "--grad-accum", min=1, help="Micro-batches per step."
+    lr: float | None = typer.Option(
+        None, "--lr", min=0.0, help="Peak learning rate." + _default("lr")
     ),
-    max_length: int = typer.Option(
-        _DEFAULTS["max_length"], "--max-length", min=16, help="Tokens per sequence."
+    r: int | None = typer.Option(None, "--r", min=1, help="LoRA rank." + _default("r")),
+    alpha: int | None = typer.Option(
+        None, "--alpha", min=1, help="LoRA alpha." + _default("alpha")
+    ),
+    top_layers: int | None = typer.Option(
+        None, "--top-layers", min=1, help="Adapt only the top N layers." + _default("top_layers")
+    ),
+    style: list[str] = typer.Option(
+        [], "--style", help="Prompt style to train: letter, cloze (repeat)." + _default("styles")
+    ),
+    batch_size: int | None = typer.Option(
+        None, "--batch-size", min=1, help="Sequences per micro-batch." + _default("batch_size")
+    ),
+    grad_accum: int | None = typer.Option(
+        None, "--grad-accum", min=1, help="Micro-batches per step." + _default("grad_accum")
+    ),
+    max_length: int | None = typer.Option(
+        None, "--max-length", min=16, help="Tokens per sequence." + _default("max_length")
+    ),
+    system_prompt: str | None = typer.Option(
+        None, "--system-prompt",
+        help="System prompt [default: the dataset's disease's, else the default one].",
     ),
     resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue from checkpoints."),
     merge: bool = typer.Option(False, "--merge", help="Also save a merged model to OUT/merged."),
-    seed: int = typer.Option(
-        _DEFAULTS["seed"], "--seed", help="Seed: same seed, same adapter (on CPU)."
+    seed: int | None = typer.Option(
+        None, "--seed", help="Seed: same seed, same adapter (on CPU)." + _default("seed")
     ),
-    n: int = typer.Option(180, "--n", min=4, help="Vignettes to make if SOURCE is a disease."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Train a LoRA adapter on SOURCE and save it to OUT (standard PEFT format)."""
-    import json
-
     from accelerate import PartialState
     from rich.console import Console
 
+    from raresupport.config import read_config_file, validated
+    from raresupport.data.jsonl import read_json
+    from raresupport.train.data import dataset_system_prompt
     from raresupport.train.lora import SUMMARY_FILE, train_lora
 
-    config = TrainConfig(
-        epochs=epochs, lr=lr, r=r, alpha=alpha, batch_size=batch_size, grad_accum=grad_accum,
-        max_length=max_length, merge=merge, seed=seed,
+    fields: dict[str, Any] = read_config_file(config) if config is not None else {}
+    given = dict(
+        epochs=epochs, lr=lr, r=r, alpha=alpha, top_layers=top_layers,
+        styles=tuple(style) or None, batch_size=batch_size, grad_accum=grad_accum,
+        max_length=max_length, seed=seed, system_prompt=system_prompt, merge=merge or None,
     )  # fmt: skip
-    data = _dataset(source, out, n, seed)
-    adapter = train_lora(model, data, out, config, resume=resume, progress=progress)
+    fields.update({k: v for k, v in given.items() if v is not None})
+    if fields.get("system_prompt") is None:
+        fields["system_prompt"] = dataset_system_prompt(source)
+    train_config = validated(TrainConfig, fields, str(config or "train options"))
+    adapter = train_lora(model, source, out, train_config, resume=resume, progress=progress)
     if PartialState().is_main_process:  # the one that wrote the summary
-        s = json.loads((adapter / SUMMARY_FILE).read_text(encoding="utf-8"))
+        s = read_json(adapter / SUMMARY_FILE)
         Console().print(
             f"[green]ok[/] adapter {adapter}: {s['steps']} steps, loss {s['first_loss']:.3f} -> "
             f"{s['final_loss']:.3f}, {s['tokens_per_s']} tokens/s",

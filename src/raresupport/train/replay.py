@@ -37,21 +37,18 @@ _ASK = "Write one short exam question about {topic} in general medicine. Write o
 def _generate(
     model: Any, tokenizer: Any, prompts: list[str], max_new_tokens: int, sample: bool
 ) -> list[str]:
-    """Batched generation (left padding) of the continuations of ``prompts``."""
-    side = tokenizer.padding_side
-    tokenizer.padding_side = "left"
-    try:
-        enc = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
-        enc = {k: v.to(model.device) for k, v in enc.items()}
-        sampling = {"do_sample": True, "temperature": 0.9, "top_p": 0.95} if sample else {
-            "do_sample": False, "temperature": None, "top_p": None}
-        out = model.generate(
-            **enc, **sampling, max_new_tokens=max_new_tokens, min_new_tokens=2, top_k=None,
-            pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
-        )  # fmt: skip
-    finally:
-        tokenizer.padding_side = side
-    texts = tokenizer.batch_decode(out[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)
+    """Batched generation (left padding, BOS as in training) of the continuations of ``prompts``."""
+    from raresupport.tokens import encode_text, left_pad, pad_id
+
+    pad = pad_id(tokenizer)
+    ids, mask, _ = left_pad([encode_text(tokenizer, p) for p in prompts], pad)
+    sampling = {"do_sample": True, "temperature": 0.9, "top_p": 0.95} if sample else {
+        "do_sample": False, "temperature": None, "top_p": None}
+    out = model.generate(
+        input_ids=ids.to(model.device), attention_mask=mask.to(model.device), **sampling,
+        max_new_tokens=max_new_tokens, min_new_tokens=2, top_k=None, pad_token_id=pad,
+    )  # fmt: skip
+    texts = tokenizer.batch_decode(out[:, ids.shape[1] :], skip_special_tokens=True)
     return [next((line.strip() for line in t.splitlines() if line.strip()), "") for t in texts]
 
 

@@ -59,9 +59,13 @@ class GroundedGenerator:
     """Builds multiple-choice vignettes from the spec alone (no network, no model)."""
 
     name = "grounded"
+    #: items asked per round per item needed: validation drops some near-duplicates
+    oversample = 1.4
 
-    def __init__(self, **config: Any) -> None:
-        self.config = GroundedConfig(**config)
+    config_class = GroundedConfig
+
+    def __init__(self, config: GroundedConfig | None = None, **fields: Any) -> None:
+        self.config = config if config is not None else GroundedConfig(**fields)
 
     def generate(self, disease: Any, n: int, tasks: Sequence[Task], seed: int) -> GenerationResult:
         spec: DiseaseSpec = getattr(disease, "spec", disease)

@@ -28,7 +28,12 @@ class Reviewer(Protocol):
 
 
 #: reviewer name -> class taking its options as keyword arguments
-reviewers: Registry[type] = Registry("reviewers")
+reviewers: Registry[type] = Registry(
+    "reviewers",
+    builtins=tuple(
+        f"raresupport.review.reviewers.{m}" for m in ("spec", "llm", "terminal", "web")
+    ),
+)
 
 
 def undecided(reviewer: Reviewer, store: ReviewStore, items: Sequence[ReviewItem]):

@@ -1,0 +1,84 @@
+"""Progress for long loops (training steps, scoring batches): one library, visible everywhere.
+
+On a terminal a rich progress bar is drawn. Whatever the output is, every ``every`` updates (and
+at the end) one line such as ``train 40/200 loss 1.2345 tokens/s 812`` is logged on the
+``raresupport.progress`` logger: the CLI prints it to stderr when stderr is not a terminal, and
+``raresupport run`` writes it to ``DIR/run.log``. A run piped to a file is never silent.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+log = logging.getLogger("raresupport.progress")
+
+#: updates between two logged lines when the caller does not say: about 20 lines a loop
+LINES_PER_LOOP = 20
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}" if abs(value) < 100 else f"{value:.0f}"
+    return str(value)
+
+
+class Progress:
+    """A counter from ``done`` to ``total`` with optional fields shown next to it.
+
+    Args:
+        label: what is counted, e.g. ``"train"`` or ``"loglik"``.
+        total: updates expected.
+        done: updates already done (a resumed run).
+        enabled: False: no bar and no lines.
+        every: log a line every this many updates (default: ``total // 20``, at least 1).
+        unit: the unit of one update, in the bar.
+    """
+
+    def __init__(
+        self, label: str, total: int, *, done: int = 0, enabled: bool = True,
+        every: int | None = None, unit: str = "step",
+    ) -> None:  # fmt: skip
+        self.label, self.total, self.done, self.enabled = label, total, done, enabled
+        self.every = every or max(1, total // LINES_PER_LOOP)
+        self.fields: dict[str, Any] = {}
+        self._bar: Any = None
+        if enabled and sys.stderr.isatty():
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+            from rich.progress import Progress as RichProgress
+
+            self._bar = RichProgress(
+                TextColumn(label), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                transient=True,
+            )  # fmt: skip
+            self._task = self._bar.add_task(label, total=total, completed=done, info="")
+            self._bar.start()
+
+    def update(self, n: int = 1, **fields: Any) -> None:
+        """Advance by ``n``; ``fields`` (e.g. ``loss=1.23``) are shown and logged."""
+        self.done += n
+        self.fields.update(fields)
+        info = " ".join(f"{k} {_fmt(v)}" for k, v in self.fields.items())
+        if self._bar is not None:
+            self._bar.update(self._task, advance=n, info=info)
+        if self.enabled and (self.done % self.every == 0 or self.done == self.total):
+            log.info(f"{self.label} {self.done}/{self.total} {info}".rstrip())
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

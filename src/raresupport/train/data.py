@@ -1,0 +1,43 @@
+"""Training data in: vignettes from a list, a JSONL file or a dataset folder, and the system
+prompt that dataset was made for (its manifest names the disease)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from raresupport.data.vignette import Vignette, load_vignettes
+from raresupport.errors import DataError
+
+
+def read_training_data(data: Path | str | Sequence[Vignette]) -> list[Vignette]:
+    """Vignettes from a list, a JSONL file, or a dataset folder holding ``train.jsonl``."""
+    if not isinstance(data, (str, Path)):
+        return list(data)
+    path = Path(data)
+    if path.is_dir():
+        path = path / "train.jsonl"
+    if not path.is_file():
+        raise DataError(f"{path}: no training data (expected a train.jsonl file or its folder)")
+    return load_vignettes(path)
+
+
+
+def dataset_system_prompt(data: Path | str | Sequence[Vignette]) -> str | None:
+    """The system prompt of the disease a dataset folder was generated for (its manifest's
+    ``disease``), so ``raresupport train DATA`` trains the prompt ``run`` would; None when
+    the data carries no manifest or names no loadable disease."""
+    if not isinstance(data, (str, Path)):
+        return None
+    folder = Path(data) if Path(data).is_dir() else Path(data).parent
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        return None
+    from raresupport.data.jsonl import read_json
+    from raresupport.diseases import load_disease
+    from raresupport.errors import RareSupportError
+
+    try:
+        return load_disease(read_json(manifest)["disease"]).spec.system_prompt
+    except (RareSupportError, KeyError, ValueError):
+        return None
