@@ -20,13 +20,18 @@ def _rows(path: Path) -> dict[tuple[str, str, str], dict]:
     return {(r["benchmark"], r["method"], r["id"]): r for r in rows}
 
 
-def test_train_then_eval_adapter_gives_the_run_predictions(tiny_model_dir: Path, tmp_path: Path):
+@pytest.mark.parametrize("k", [None, 0], ids=["retrieval-default", "retrieval-off"])
+def test_train_then_eval_adapter_gives_the_run_predictions(
+    tiny_model_dir: Path, tmp_path: Path, k: int | None
+):
+    """With retrieval on (the default) ``run`` trains on ``raft/`` (the data plus notes); the
+    user trains that folder by hand and scores the adapter's plain (no-notes) cell."""
     runner = CliRunner()
     cfg = tmp_path / "run.yaml"
-    cfg.write_text(yaml.safe_dump(
-        {"generate": {"n": 24}, "train": TRAIN, "evaluate": {"batch_size": 16},
-         "retrieval": {"k": 0}}
-    ))  # fmt: skip
+    config = {"generate": {"n": 24}, "train": TRAIN, "evaluate": {"batch_size": 16}}
+    if k is not None:
+        config["retrieval"] = {"k": k}
+    cfg.write_text(yaml.safe_dump(config))
     run = tmp_path / "run"
     res = runner.invoke(app, ["run", "hyperhidrosis", "--model", str(tiny_model_dir),
                               "--config", str(cfg), "--out", str(run)])  # fmt: skip
@@ -35,7 +40,9 @@ def test_train_then_eval_adapter_gives_the_run_predictions(tiny_model_dir: Path,
     train_cfg = tmp_path / "train.yaml"
     train_cfg.write_text(yaml.safe_dump(TRAIN))
     adapter = tmp_path / "adapter"
-    res = runner.invoke(app, ["train", str(run / "data"), "--model", str(tiny_model_dir),
+    data = run / ("data" if k == 0 else "raft")
+    assert (data / "train.jsonl").is_file()
+    res = runner.invoke(app, ["train", str(data), "--model", str(tiny_model_dir),
                               "--config", str(train_cfg), "--out", str(adapter),
                               "--no-progress"])  # fmt: skip
     assert res.exit_code == 0, res.output

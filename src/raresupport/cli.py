@@ -16,8 +16,10 @@ from rich.console import Console
 from rich.table import Table
 
 from raresupport import __version__
+from raresupport.config import EvalConfig, GenerateConfig, shown_default
 from raresupport.errors import RareSupportError
 from raresupport.models.base import DEFAULT_MODEL
+from raresupport.train.config import TrainConfig
 
 app = typer.Typer(
     name="raresupport",
@@ -188,6 +190,7 @@ def generate_command(
     Options other than --n, --out, --avoid and --seed belong to the generator: only those given
     are passed on, and one the generator does not take is an error.
     """
+    from raresupport.config import key_values
     from raresupport.diseases import load_disease
     from raresupport.generate import get_generator
     from raresupport.generate.dataset import generate_dataset, shortfall
@@ -197,7 +200,7 @@ def generate_command(
         "model": model, "base_url": base_url, "api_key_env": api_key_env,
         "concurrency": concurrency, "timeout_s": timeout, "max_tokens": max_tokens,
         "templates_dir": templates,
-        **_key_values(option),
+        **key_values(option, "--option"),
     }  # fmt: skip
     gen = get_generator(generator, options, cache_dir=out / ".cache" / generator)
     m = generate_dataset(d, gen, n, out, seed=seed, avoid=avoid)
@@ -210,21 +213,6 @@ def generate_command(
         err_console.print(f"[bold yellow]warning:[/] {short}", highlight=False, soft_wrap=True)
 
 
-def _key_values(pairs: list[str]) -> dict[str, Any]:
-    """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}`` (values parsed as YAML scalars)."""
-    import yaml
-
-    from raresupport.errors import ConfigError
-
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--option {pair!r}: expected KEY=VALUE")
-        out[key.strip()] = yaml.safe_load(value) if value else ""
-    return out
-
-
 @app.command("run")
 @friendly
 def run_command(
@@ -232,19 +220,26 @@ def run_command(
     out: Path = typer.Option(..., "--out", help="Run folder (resumable)."),
     model: str | None = typer.Option(
         None, "--model",
-        help=f"Base model: HF id, local folder or short name [default: {DEFAULT_MODEL}].",
+        help="Base model: HF id, local folder or short name" + shown_default(DEFAULT_MODEL),
     ),
     n: int | None = typer.Option(
-        None, "--n", min=4, help="Synthetic vignettes to generate [default: 1200]."
+        None, "--n", min=4,
+        help="Synthetic vignettes to generate" + shown_default(GenerateConfig().n),
     ),
     seed: int | None = typer.Option(
-        None, "--seed", help="Seed for generation and training [default: 0]."
+        None, "--seed",
+        help="Seed for generation and training" + shown_default(GenerateConfig().seed),
     ),
-    epochs: float | None = typer.Option(None, "--epochs", help="Training epochs."),
-    lr: float | None = typer.Option(None, "--lr", help="Learning rate."),
+    epochs: float | None = typer.Option(
+        None, "--epochs", help="Training epochs" + shown_default(TrainConfig().epochs)
+    ),
+    lr: float | None = typer.Option(
+        None, "--lr", help="Learning rate" + shown_default(TrainConfig().lr)
+    ),
     headline: str | None = typer.Option(
         None, "--headline",
-        help="Method each model is judged by, fixed before scoring [default: loglik].",
+        help="Method each model is judged by, fixed before scoring"
+        + shown_default(EvalConfig().headline),
     ),
     teacher: str | None = typer.Option(
         None, "--teacher", "--generator", help=_generator_help()
@@ -274,7 +269,7 @@ def run_command(
         if value is not None:
             section[key] = value
     cfg = validated(RunConfig, data, str(config or "--options"))
-    paths = run_pipeline(cfg, out, log=lambda m: console.print(m, highlight=False))
+    paths = run_pipeline(cfg, out, log=lambda m: console.print(m, highlight=False, markup=False))
     console.print(f"[green]report[/] {paths['html']}")
 
 

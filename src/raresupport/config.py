@@ -114,3 +114,29 @@ def read_config_file(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a config file holds a mapping, not {type(data).__name__}")
     return data
+
+
+def key_values(pairs: list[str], flag: str) -> dict[str, Any]:
+    """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}``: repeated ``KEY=VALUE`` CLI options.
+
+    Values are parsed as YAML scalars (numbers, booleans, strings).
+
+    Raises:
+        ConfigError: a pair without ``=`` or with an empty key, naming ``flag``.
+    """
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{flag} {pair!r}: expected KEY=VALUE")
+        out[key.strip()] = yaml.safe_load(value) if value else ""
+    return out
+
+
+def shown_default(value: object) -> str:
+    """`` [default: value]`` for a CLI help text, escaped so typer's rich markup keeps it.
+
+    Options whose default lives in a config are declared ``None`` in the CLI (so a config file
+    can set them); this shows the config's value in ``--help`` without copying it by hand.
+    """
+    return rf" \[default: {value}]"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -58,24 +57,16 @@ def serve_command(
     """Serve the tuned assistant as an OpenAI-compatible /v1/chat/completions endpoint."""
     from raresupport.assist.assistant import Assistant
     from raresupport.assist.server import create_app, make_server
+    from raresupport.review.reviewers.web import is_loopback
 
     token = os.environ.get(api_key_env) or None
-    if not _loopback(host) and token is None:
+    if not is_loopback(host) and token is None:
         typer.echo(f"warning: serving on {host} without a bearer token (set ${api_key_env})",
                    err=True)  # fmt: skip
     assistant = Assistant.from_run(run, device=device)
     name = model_name or f"raresupport-{assistant.spec.id}"
     typer.echo(f"serving {name} on http://{host}:{port}/v1 (token {'on' if token else 'off'})")
     make_server(create_app(assistant, name, token), host, port, log_level="info").run()
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def register(app: typer.Typer, friendly: Callable[[Callable], Callable]) -> None:

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import typer
 
+from raresupport.config import shown_default
 from raresupport.errors import ConfigError, ModelError
+from raresupport.models.base import DEFAULT_MODEL
 
 
 def _method_help() -> str:
@@ -46,8 +48,8 @@ def resolve_methods(method: str, backend_kind: str) -> tuple[str, ...]:
 
 def eval_command(
     model: str | None = typer.Option(
-        None, help="HF id, local folder, or short name [default: the adapter's base, else "
-        "smollm2-135m]; not with --run."
+        None, help="HF id, local folder, or short name; not with --run"
+        + shown_default(f"the adapter's base, else {DEFAULT_MODEL}")
     ),
     adapter: Path | None = typer.Option(None, help="PEFT/LoRA adapter folder to apply."),
     benchmark: list[Path] = typer.Option(..., "--benchmark", help="Interchange JSONL (repeat)."),
@@ -55,7 +57,8 @@ def eval_command(
     base_url: str | None = typer.Option(None, help="OpenAI-compatible endpoint (generate)."),
     batch_size: int = typer.Option(8, min=1, help="Items per forward pass / parallel requests."),
     system_prompt: str | None = typer.Option(
-        None, help="Override the system prompt [default: the adapter's, else the default one]."
+        None,
+        help="Override the system prompt" + shown_default("the adapter's, else the default one"),
     ),
     strict: bool = typer.Option(
         False, "--strict", help="Refuse an adapter trained on another base model."

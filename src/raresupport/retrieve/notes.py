@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-import json
+import os
 import random
 from collections.abc import Sequence
 from pathlib import Path
@@ -125,10 +125,13 @@ def write_raft_dataset(
 ) -> dict[str, Any]:
     """Write ``out_dir/train.jsonl``: the training vignettes of ``data_dir`` with their notes.
 
-    Also writes ``out_dir/retrieval.json`` with the role counts, the notes' mean length and
-    retrieval recall@k on ``data_dir/val.jsonl`` (when present), and returns that summary.
+    Also writes ``out_dir/retrieval.json`` with the role counts, the notes' mean length,
+    retrieval recall@k on ``data_dir/val.jsonl`` (when present) and ``data``, the path of
+    ``data_dir`` relative to ``out_dir`` (so ``raresupport train out_dir`` finds the disease's
+    system prompt in its manifest), and returns that summary.
     """
     from raresupport.data.benchmark import write_jsonl
+    from raresupport.data.jsonl import write_json
     from raresupport.data.vignette import load_vignettes
 
     data_dir, out_dir = Path(data_dir), Path(out_dir)
@@ -148,5 +151,7 @@ def write_raft_dataset(
     val_path = data_dir / "val.jsonl"
     if val_path.is_file() and config.k > 0:
         summary["val_recall"] = recall_at_k(load_vignettes(val_path), retriever, config.k)
-    (out_dir / "retrieval.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    # the source dataset (relative, so a run folder can move): its manifest names the disease
+    summary["data"] = os.path.relpath(data_dir, out_dir)
+    write_json(out_dir / "retrieval.json", summary)
     return summary

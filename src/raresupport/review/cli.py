@@ -10,6 +10,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from raresupport.config import GenerateConfig, shown_default
+from raresupport.models.base import DEFAULT_MODEL
+from raresupport.review.config import LoopConfig, ReviewConfig
+
+_LOOP = LoopConfig.model_fields
+
 console = Console()
 review_app = typer.Typer(
     help="Expert review: more reviewers for a loop's items; agreement between reviewers.",
@@ -17,37 +23,32 @@ review_app = typer.Typer(
 )
 
 
-def _options(pairs: list[str]) -> dict[str, Any]:
-    """``key=value`` pairs (values parsed as YAML scalars: numbers, booleans, strings)."""
-    import yaml
-
-    from raresupport.errors import SpecError
-
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise SpecError(f"--reviewer-option {pair!r}: expected KEY=VALUE")
-        out[key.strip()] = yaml.safe_load(value) if value else ""
-    return out
-
-
 def loop_command(
     disease: str = typer.Argument(..., help="Disease id (see `raresupport diseases`) or folder."),
     out: Path = typer.Option(..., "--out", help="Loop folder (resumable)."),
-    rounds: int | None = typer.Option(None, "--rounds", min=0, help="Feedback rounds [1]."),
+    rounds: int | None = typer.Option(
+        None, "--rounds", min=0, help="Feedback rounds" + shown_default(_LOOP["rounds"].default)
+    ),
     reviewer: str | None = typer.Option(
-        None, "--reviewer", help="Reviewer plug-in: spec, llm, cli, web, ... [spec]."
+        None, "--reviewer", help="Reviewer plug-in: spec, llm, cli, web, ..."
+        + shown_default(ReviewConfig().reviewer)
     ),
     reviewer_option: list[str] = typer.Option(
         [], "--reviewer-option", help="KEY=VALUE option of the reviewer (repeatable), e.g. "
         "model=gpt-4o base_url=http://127.0.0.1:8000/v1 for llm.",
     ),  # fmt: skip
-    items: int | None = typer.Option(None, "--items", min=1, help="Fresh items per round [30]."),
-    model: str | None = typer.Option(None, "--model", help="Base model [smollm2-135m]."),
-    n: int | None = typer.Option(None, "--n", min=4, help="Vignettes in v1 [1200]."),
+    items: int | None = typer.Option(
+        None, "--items", min=1, help="Fresh items per round" + shown_default(ReviewConfig().n_items)
+    ),
+    model: str | None = typer.Option(
+        None, "--model", help="Base model" + shown_default(DEFAULT_MODEL)
+    ),
+    n: int | None = typer.Option(
+        None, "--n", min=4, help="Vignettes in v1" + shown_default(GenerateConfig().n)
+    ),
     retrain: str | None = typer.Option(
-        None, "--retrain", help="'resume' the previous adapter or train from 'scratch' [resume]."
+        None, "--retrain", help="'resume' the previous adapter or train from 'scratch'"
+        + shown_default(_LOOP["retrain"].default)
     ),
     config: Path | None = typer.Option(
         None, "--config", help="A LoopConfig JSON/YAML file; flags given here override it."
@@ -56,6 +57,7 @@ def loop_command(
     """Train, then R rounds of: answer fresh items -> review -> dataset v(N+1) -> retrain."""
     import yaml
 
+    from raresupport.config import key_values
     from raresupport.config import validated as _validated
     from raresupport.errors import SpecError
     from raresupport.review.config import LoopConfig
@@ -78,7 +80,8 @@ def loop_command(
         if value is not None:
             section[key] = value
     if reviewer_option:
-        review["options"] = {**review.get("options", {}), **_options(reviewer_option)}
+        extra = key_values(reviewer_option, "--reviewer-option")
+        review["options"] = {**review.get("options", {}), **extra}
     cfg = _validated(LoopConfig, data, str(config or "--options"))
     paths = run_loop(cfg, out, log=lambda m: console.print(m, highlight=False, markup=False))
     console.print(f"[green]report[/] {paths['html']}")
@@ -96,6 +99,7 @@ def review_run_command(
     """Have another reviewer decide a loop's items (for agreement; datasets are unchanged)."""
     import json
 
+    from raresupport.config import key_values
     from raresupport.diseases import load_disease
     from raresupport.errors import DataError
     from raresupport.review.reviewers import get_reviewer
@@ -105,7 +109,7 @@ def review_run_command(
     if not path.is_file() or not cfg.is_file():
         raise DataError(f"{folder}: not a loop folder (needs review.sqlite and loop_config.json)")
     disease = load_disease(json.loads(cfg.read_text(encoding="utf-8"))["run"]["disease"])
-    chosen = get_reviewer(reviewer, **_options(reviewer_option))
+    chosen = get_reviewer(reviewer, **key_values(reviewer_option, "--reviewer-option"))
     store = ReviewStore(path)
     made = chosen.review(store, store.items(round_), disease)
     console.print(f"{chosen.kind}:{chosen.id} made {made} decision(s) in {path}")

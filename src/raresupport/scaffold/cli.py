@@ -7,6 +7,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from raresupport.config import shown_default
+
 console = Console()
 
 
@@ -14,7 +16,7 @@ def new_disease_command(
     name: str = typer.Argument(..., help="Disease name, e.g. 'Hailey-Hailey disease'."),
     out: Path = typer.Option(..., "--out", help="Package folder to create (new or empty)."),
     disease_id: str | None = typer.Option(
-        None, "--id", help="Registered id [default: the name in lower case with hyphens]."
+        None, "--id", help="Registered id" + shown_default("the name in lower case with hyphens")
     ),
 ) -> None:
     """Scaffold an installable disease package whose spec validates at once."""

@@ -19,6 +19,7 @@ from typing import Any
 
 import typer
 
+from raresupport.config import shown_default
 from raresupport.models.base import DEFAULT_MODEL
 from raresupport.train.config import TrainConfig
 
@@ -27,7 +28,7 @@ _DEFAULTS = {name: field.default for name, field in TrainConfig.model_fields.ite
 
 
 def _default(name: str) -> str:
-    return f" [default: {_DEFAULTS[name]}]"
+    return shown_default(_DEFAULTS[name])
 
 
 def train_command(
@@ -69,7 +70,7 @@ def train_command(
     ),
     system_prompt: str | None = typer.Option(
         None, "--system-prompt",
-        help="System prompt [default: the dataset's disease's, else the default one].",
+        help="System prompt" + shown_default("the dataset's disease's, else the default one"),
     ),
     resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue from checkpoints."),
     merge: bool = typer.Option(False, "--merge", help="Also save a merged model to OUT/merged."),

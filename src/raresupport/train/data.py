@@ -25,18 +25,25 @@ def read_training_data(data: Path | str | Sequence[Vignette]) -> list[Vignette]:
 
 def dataset_system_prompt(data: Path | str | Sequence[Vignette]) -> str | None:
     """The system prompt of the disease a dataset folder was generated for (its manifest's
-    ``disease``), so ``raresupport train DATA`` trains the prompt ``run`` would; None when
-    the data carries no manifest or names no loadable disease."""
+    ``disease``; for a run's ``raft/`` folder, the manifest of the dataset it was built from),
+    so ``raresupport train DATA`` trains the prompt ``run`` would; None when the data carries
+    no manifest or names no loadable disease."""
     if not isinstance(data, (str, Path)):
-        return None
-    folder = Path(data) if Path(data).is_dir() else Path(data).parent
-    manifest = folder / "manifest.json"
-    if not manifest.is_file():
         return None
     from raresupport.data.jsonl import read_json
     from raresupport.diseases import load_disease
     from raresupport.errors import RareSupportError
 
+    folder = Path(data) if Path(data).is_dir() else Path(data).parent
+    manifest = folder / "manifest.json"
+    raft = folder / "retrieval.json"  # a run's raft/ folder points at its source dataset
+    if not manifest.is_file() and raft.is_file():
+        try:
+            manifest = folder / read_json(raft)["data"] / "manifest.json"
+        except (RareSupportError, KeyError, TypeError, ValueError):
+            return None
+    if not manifest.is_file():
+        return None
     try:
         return load_disease(read_json(manifest)["disease"]).spec.system_prompt
     except (RareSupportError, KeyError, ValueError):

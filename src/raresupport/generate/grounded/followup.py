@@ -26,7 +26,7 @@ from raresupport.generate.grounded.surface import (
     site_name,
     stem,
 )
-from raresupport.generate.grounded.treatment import STAGE, for_site, other_effects
+from raresupport.generate.grounded.treatment import STAGE, draw_adverse_effect, for_site
 from raresupport.spec import DiseaseSpec
 
 _LATER = ["{n} months later", "At review {n} months later", "{n} months on",
@@ -84,15 +84,10 @@ def treatment_failure(rng: random.Random, spec: DiseaseSpec) -> Draft | None:
 
 def side_effect(rng: random.Random, spec: DiseaseSpec) -> Draft | None:
     """A treatment started at visit 1: the key is its adverse effect reported at visit 2."""
-    tx = [t for t in spec.treatments if t.adverse_effects]
-    if len(tx) < 2:
+    drawn = draw_adverse_effect(rng, spec)
+    if drawn is None:
         return None
-    t = rng.choice(tx)
-    ae = rng.choice(t.adverse_effects)
-    distractors = pick_near(rng, ae, other_effects(spec, t))
-    if distractors is None:
-        return None
-    site = rng.choice(t.sites)
+    t, ae, distractors, site = drawn
     case = (
         f"{_visit_one(rng, spec, site, lc(t.name))} Visit 2: {_later(rng)}, it has helped but "
         f"the patient reports a new problem."

@@ -68,8 +68,13 @@ def ladder_case(rng: random.Random, spec: DiseaseSpec) -> Draft | None:
     }
 
 
-def adverse_effect_case(rng: random.Random, spec: DiseaseSpec) -> Draft | None:
-    """Follow-up on a treatment: the key is one of its adverse effects."""
+def draw_adverse_effect(
+    rng: random.Random, spec: DiseaseSpec
+) -> tuple[Treatment, str, list[str], str] | None:
+    """A treatment, one of its adverse effects (the key), distractor effects and a site.
+
+    None when fewer than two treatments list adverse effects or no distractors can be drawn.
+    """
     tx = [t for t in spec.treatments if t.adverse_effects]
     if len(tx) < 2:
         return None
@@ -78,7 +83,15 @@ def adverse_effect_case(rng: random.Random, spec: DiseaseSpec) -> Draft | None:
     distractors = pick_near(rng, ae, other_effects(spec, t))
     if distractors is None:
         return None
-    site = rng.choice(t.sites)
+    return t, ae, distractors, rng.choice(t.sites)
+
+
+def adverse_effect_case(rng: random.Random, spec: DiseaseSpec) -> Draft | None:
+    """Follow-up on a treatment: the key is one of its adverse effects."""
+    drawn = draw_adverse_effect(rng, spec)
+    if drawn is None:
+        return None
+    t, ae, distractors, site = drawn
     weeks = rng.randint(2, 12)
     case = (
         f"{patient(rng, spec, adult=True)} {rng.choice(FOLLOW_UP)} {weeks} weeks after starting "

@@ -45,6 +45,8 @@ class WebReviewError(RareSupportError):
 
 
 def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback IP addresses (127.0.0.0/8, ::1): the hosts served
+    without a token or ``--allow-remote``."""
     if host == "localhost":
         return True
     try:
