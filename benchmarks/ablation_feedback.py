@@ -36,7 +36,7 @@ def configs(a: argparse.Namespace) -> dict[str, LoopConfig]:
     if not 0 < a.round_steps < a.steps:
         raise SystemExit("--round-steps must be between 0 and --steps")
     train = {"max_steps": a.steps, "top_layers": a.top_layers or None, "lr": a.lr,
-             "styles": ("cloze",), "batch_size": a.batch_size,
+             "batch_size": a.batch_size,
              "max_length": a.max_length}  # fmt: skip
     run = RunConfig(
         disease=a.disease, model=a.model, generate=GenerateConfig(n=a.n, seed=a.seed),
@@ -94,18 +94,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--out", type=Path, help="output folder (required unless --smoke)")
     ap.add_argument("--smoke", action="store_true", help="tiny model, 24 items: seconds")
     ap.add_argument("--disease", default="hyperhidrosis")
-    ap.add_argument("--model", default="smollm2-135m")
-    ap.add_argument("--n", type=int, default=1200, help="vignettes in v1 (the run default)")
-    ap.add_argument("--seed", type=int, default=0)
+    run, tr = RunConfig(disease="hyperhidrosis"), TrainConfig()  # the run's own defaults
+    ap.add_argument("--model", default=run.model)
+    ap.add_argument("--n", type=int, default=run.generate.n, help="vignettes in v1")
+    ap.add_argument("--seed", type=int, default=run.generate.seed)
     ap.add_argument("--steps", type=int, default=340,
                     help="total optimiser steps per arm (about 2.5 epochs of 1080 train items)")
     ap.add_argument("--round-steps", type=int, default=60, help="feedback arm: steps on v2")
     ap.add_argument("--items", type=int, default=120, help="fresh items reviewed in round 1")
-    ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--top-layers", type=int, default=8, help="0: all layers")
-    ap.add_argument("--batch-size", type=int, default=8)
-    ap.add_argument("--max-length", type=int, default=384)
-    ap.add_argument("--method", default="loglik", choices=("loglik", "letter"))
+    ap.add_argument("--lr", type=float, default=tr.lr)
+    ap.add_argument("--top-layers", type=int, default=tr.top_layers or 0, help="0: all layers")
+    ap.add_argument("--batch-size", type=int, default=tr.batch_size)
+    ap.add_argument("--max-length", type=int, default=tr.max_length)
+    ap.add_argument("--method", default=run.evaluate.headline, choices=("loglik", "letter"))
     a = ap.parse_args(argv)
     if a.smoke:
         import tempfile

@@ -9,7 +9,6 @@ import pytest
 from raresupport import disease_names, load_disease
 from raresupport.diseases import diseases
 from raresupport.errors import RegistryError
-from raresupport.registry import Registry
 from tests.helpers.specs import minimal_spec, write_disease
 
 
@@ -51,15 +50,3 @@ def test_entry_point_disease_found_by_id(tmp_path: Path, monkeypatch: pytest.Mon
     finally:
         diseases._items.pop("zebra", None)
         diseases.reload()
-
-
-def test_registry_decorator_and_errors() -> None:
-    reg: Registry[object] = Registry("widgets")
-
-    @reg.register("a")
-    class A:
-        pass
-
-    assert reg.get("a") is A and reg.names() == ["a"] and "a" in reg
-    with pytest.raises(RegistryError, match="unknown widget 'b'; known: a"):
-        reg.get("b")

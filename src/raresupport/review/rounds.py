@@ -6,7 +6,7 @@ Layout of ``DIR``::
     data/v1/ ... data/v{R+1}/   dataset versions (v1 generated; each later one reviewed)
     review.sqlite               the review store (items and decisions of every round)
     eval/baseline/              the untuned model
-    rounds/0/adapter, eval/     round 0: trained on v1
+    rounds/0/adapter, eval/     round 0: trained on v1 (raft/: v1 with notes, when retrieval is on)
     rounds/r/adapter, eval/     round r: trained on v{r+1}, made from round r-1's answers
     rounds.json, report.*       per-round table and plot
 
@@ -99,8 +99,19 @@ class _Loop:
         if r > 0 and self.config.retrain == "resume":
             resume_from = self.round_dir(r - 1) / "adapter"
         cfg = self.train_cfg if r == 0 else self.round_train_cfg
-        train_lora(self.run.model, version_dir(self.data, r + 1), self.round_dir(r) / "adapter",
+        train_lora(self.run.model, self.train_data(r), self.round_dir(r) / "adapter",
                    cfg, resume=True, init_adapter=resume_from)  # fmt: skip
+
+    def train_data(self, r: int) -> Path:
+        """Round r trains on v{r+1}; with retrieval on, on its RAFT copy (as ``run`` does)."""
+        if self.run.retrieval.k > 0:
+            return self.round_dir(r) / "raft"
+        return version_dir(self.data, r + 1)
+
+    def raft(self, r: int) -> None:
+        from raresupport.pipeline import _raft
+
+        _raft(self.run, self.spec, version_dir(self.data, r + 1), self.train_data(r))
 
     def evaluate(self, adapter: Path | None, out: Path) -> None:
         from raresupport.pipeline import _evaluate
@@ -185,6 +196,9 @@ class _Loop:
                     (f"round {r} dataset v{r + 1}", version_dir(self.data, r + 1) / MANIFEST,
                      lambda r=r: self.version(r)),
                 ]  # fmt: skip
+            if self.run.retrieval.k > 0:
+                steps.append((f"round {r} notes", rd / "raft" / "retrieval.json",
+                              lambda r=r: self.raft(r)))  # fmt: skip
             steps += [
                 (f"round {r} train", rd / "adapter" / "train_summary.json",
                  lambda r=r: self.train(r)),
