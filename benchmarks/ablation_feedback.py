@@ -54,38 +54,50 @@ def configs(a: argparse.Namespace) -> dict[str, LoopConfig]:
     }  # fmt: skip
 
 
-def _block(out: Path, r: int, method: str) -> dict[str, Any]:
-    metrics = json.loads((out / "rounds" / str(r) / "eval" / "metrics.json").read_text())
+def _block(out: Path, r: int, method: str, cell: str) -> dict[str, Any] | None:
+    path = out / "rounds" / str(r) / cell / "metrics.json"
+    if not path.is_file():
+        return None
+    metrics = json.loads(path.read_text())
     return {b: v["by_method"][method] for b, v in metrics["benchmarks"].items()}
 
 
 def compare(out: Path, method: str) -> dict[str, Any]:
-    """Accuracy per arm and benchmark, and McNemar between the arms (paired by item)."""
-    arms = {"static": _block(out / "static", 0, method),
-            "feedback": _block(out / "feedback", 1, method)}  # fmt: skip
-    result: dict[str, Any] = {"method": method, "benchmarks": {}}
-    for bench in arms["static"]:
-        s, f = arms["static"][bench], arms["feedback"][bench]
-        test = mcnemar_test(s["correct"], f["correct"])
-        result["benchmarks"][bench] = {
-            arm: {"acc": b["overall"], "ci": b["overall_ci"], "n": b["n"],
-                  "by_task": {t: v["acc"] for t, v in b["by_task"].items()}}
-            for arm, b in (("static", s), ("feedback", f))
-        } | {"mcnemar": test}  # fmt: skip
-    review = json.loads((out / "feedback" / "rounds" / "1" / "review.json").read_text())
-    result["review"] = review
+    """Accuracy per arm, cell and benchmark, and McNemar between the arms (paired by item).
+
+    Cells: ``eval`` (no notes) and, with retrieval on, ``eval+notes`` (the run's headline cell).
+    """
+    result: dict[str, Any] = {"method": method, "cells": {}}
+    for cell in ("eval", "eval+notes"):
+        arms = {"static": _block(out / "static", 0, method, cell),
+                "feedback": _block(out / "feedback", 1, method, cell)}  # fmt: skip
+        if arms["static"] is None or arms["feedback"] is None:
+            continue
+        benches: dict[str, Any] = {}
+        for bench in arms["static"]:
+            s, f = arms["static"][bench], arms["feedback"][bench]
+            benches[bench] = {
+                arm: {"acc": b["overall"], "ci": b["overall_ci"], "n": b["n"],
+                      "by_task": {t: v["acc"] for t, v in b["by_task"].items()}}
+                for arm, b in (("static", s), ("feedback", f))
+            } | {"mcnemar": mcnemar_test(s["correct"], f["correct"])}  # fmt: skip
+        result["cells"]["notes" if cell.endswith("notes") else "plain"] = benches
+    result["review"] = json.loads((out / "feedback" / "rounds" / "1" / "review.json").read_text())
     return result
 
 
 def markdown(result: dict[str, Any]) -> str:
     lines = [f"Method: {result['method']}. Round-1 review: {result['review']['items']} items, "
              f"{result['review']['approve']} approved, {result['review']['correct']} corrected.",
-             "", "| benchmark | static | feedback | McNemar p |", "|---|---|---|---|"]  # fmt: skip
-    for bench, b in result["benchmarks"].items():
-        cells = [f"{100 * b[a]['acc']:.1f} % [{100 * b[a]['ci'][0]:.1f}, "
-                 f"{100 * b[a]['ci'][1]:.1f}] (n={b[a]['n']})"
-                 for a in ("static", "feedback")]  # fmt: skip
-        lines.append(f"| {bench} | {cells[0]} | {cells[1]} | {b['mcnemar']['p_value']:.3g} |")
+             "", "| cell | benchmark | static | feedback | McNemar p |",
+             "|---|---|---|---|---|"]  # fmt: skip
+    for cell, benches in result["cells"].items():
+        for bench, b in benches.items():
+            cells = [f"{100 * b[a]['acc']:.1f} % [{100 * b[a]['ci'][0]:.1f}, "
+                     f"{100 * b[a]['ci'][1]:.1f}] (n={b[a]['n']})"
+                     for a in ("static", "feedback")]  # fmt: skip
+            lines.append(f"| {cell} | {bench} | {cells[0]} | {cells[1]} | "
+                         f"{b['mcnemar']['p_value']:.3g} |")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 

@@ -33,8 +33,12 @@ def test_ablation_runs_both_arms_with_the_same_total_steps(tiny_model_dir: Path,
     assert [s["steps"] for s in steps["feedback"]] == [2, 1]
     v1 = [(out / arm / "data/v1/train.jsonl").read_text() for arm in ("static", "feedback")]
     assert v1[0] == v1[1]  # both arms start from the same data
-    assert set(result["benchmarks"]) == {"benchmark", "ood"}
-    for block in result["benchmarks"].values():
-        assert block["mcnemar"]["n"] == block["static"]["n"] > 0
+    assert set(result["cells"]) == {"plain", "notes"}  # retrieval on by default, as in run
+    for benches in result["cells"].values():
+        assert set(benches) == {"benchmark", "ood"}
+        for block in benches.values():
+            assert block["mcnemar"]["n"] == block["static"]["n"] > 0
     assert result["review"]["items"] == 4
-    assert "| benchmark |" in (out / "ablation.md").read_text()
+    assert (out / "feedback/rounds/1/raft/train.jsonl").is_file()  # round 1 trains with notes
+    table = (out / "ablation.md").read_text()
+    assert "| plain | benchmark |" in table and "| notes | ood |" in table
