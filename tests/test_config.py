@@ -36,7 +36,7 @@ def test_a_partial_train_section_keeps_the_other_defaults() -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [(b"- a\n- b\n", "holds a mapping, not list"), (b"\x89PNG\r\n\x00", "not UTF-8 text"),
-     (b"a: [1,\n", "cannot read config")],
+     (b"a: [1,\n", r"run.yaml:2: invalid YAML"), (b"a: 1\na: 2\n", "duplicate key")],
 )  # fmt: skip
 def test_bad_config_files_are_one_line(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "run.yaml"

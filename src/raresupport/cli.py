@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from raresupport import __version__
 from raresupport.config import EvalConfig, GenerateConfig, shown_default
 from raresupport.errors import RareSupportError
 from raresupport.models.base import DEFAULT_MODEL
+from raresupport.progress import make_console, tagged
 from raresupport.train.config import TrainConfig
 
 app = typer.Typer(
@@ -32,19 +32,24 @@ spec_app = typer.Typer(help="Check disease specs.", no_args_is_help=True)
 benchmark_app = typer.Typer(help="Check benchmark (interchange JSONL) files.", no_args_is_help=True)
 app.add_typer(spec_app, name="spec")
 app.add_typer(benchmark_app, name="benchmark")
-console = Console()
-err_console = Console(stderr=True)
+console = make_console()
+err_console = make_console(stderr=True)
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn library errors into ``error: <one line>`` and exit code 2."""
+    """Turn library errors and OS errors (paths that cannot be read or written) into
+    ``error: <one line>`` and exit code 2."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except RareSupportError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(tagged("error:", "bold red", str(exc)))
+            raise typer.Exit(2) from None
+        except OSError as exc:  # an --out that is a file, a read-only or full disk, ...
+            where = f"{exc.filename}: " if exc.filename else ""
+            err_console.print(tagged("error:", "bold red", f"{where}{exc.strerror or exc}"))
             raise typer.Exit(2) from None
 
     return wrapper
@@ -125,10 +130,8 @@ def spec_validate(
         path = load_disease(str(path)).root
     spec_file = path / "spec.yaml" if path.is_dir() else path
     spec = load_spec(spec_file)
-    console.print(
-        f"[green]ok[/] {spec_file}: {spec.name} — {len(spec.facts)} facts, "
-        f"{len(spec.treatments)} treatments, {len(spec.sources)} sources"
-    )
+    console.print(tagged("ok", "green", f"{spec_file}: {spec.name} — {len(spec.facts)} facts, "
+                         f"{len(spec.treatments)} treatments, {len(spec.sources)} sources"))
 
 
 @benchmark_app.command("validate")
@@ -145,10 +148,8 @@ def benchmark_validate(
         items = load_benchmark(path)
         tasks = Counter(i.task for i in items)
         letters = Counter(i.answer for i in items)
-        console.print(
-            f"[green]ok[/] {path}: {len(items)} items; tasks {dict(sorted(tasks.items()))}; "
-            f"answers {dict(sorted(letters.items()))}"
-        )
+        by = f"tasks {dict(sorted(tasks.items()))}; answers {dict(sorted(letters.items()))}"
+        console.print(tagged("ok", "green", f"{path}: {len(items)} items; {by}"))
 
 
 def _generator_help() -> str:
@@ -205,12 +206,11 @@ def generate_command(
     gen = get_generator(generator, options, cache_dir=out / ".cache" / generator)
     m = generate_dataset(d, gen, n, out, seed=seed, avoid=avoid)
     c = m.counts
-    console.print(
-        f"[green]ok[/] {out}: {c['train']} train, {c['val']} val, {c['rejects']} rejects; "
-        f"by task {c['by_task']}; letters {c['by_letter']}"
-    )
+    by = f"by task {c['by_task']}; letters {c['by_letter']}"
+    console.print(tagged(
+        "ok", "green", f"{out}: {c['train']} train, {c['val']} val, {c['rejects']} rejects; {by}"))
     if (short := shortfall(m)) is not None:
-        err_console.print(f"[bold yellow]warning:[/] {short}", highlight=False, soft_wrap=True)
+        err_console.print(tagged("warning:", "bold yellow", short))
 
 
 @app.command("run")
@@ -251,26 +251,22 @@ def run_command(
     ),
 ) -> None:
     """Generate -> train -> evaluate baseline and tuned -> report, resuming where it stopped."""
-    from raresupport.config import RunConfig, read_config_file, validated
+    from raresupport.config import RunConfig, override, read_config_file, validated
     from raresupport.pipeline import run_pipeline
 
     data: dict[str, Any] = read_config_file(config) if config is not None else {}
     # flags override the file only when given; otherwise the file, then RunConfig's defaults
-    data["disease"] = disease
-    gen = data.setdefault("generate", {})
-    options = gen.setdefault("options", {})
-    train = data.setdefault("train", {})
-    for section, key, value in (
-        (data, "model", model), (gen, "generator", teacher), (options, "model", teacher_model),
-        (options, "base_url", base_url), (gen, "n", n), (gen, "seed", seed),
-        (train, "seed", seed), (train, "epochs", epochs), (train, "lr", lr),
-        (data.setdefault("evaluate", {}), "headline", headline),
-    ):
-        if value is not None:
-            section[key] = value
-    cfg = validated(RunConfig, data, str(config or "--options"))
-    paths = run_pipeline(cfg, out, log=lambda m: console.print(m, highlight=False, markup=False))
-    console.print(f"[green]report[/] {paths['html']}")
+    where = str(config or "options")
+    for path, value in (
+        ("disease", disease), ("model", model), ("generate.generator", teacher),
+        ("generate.options.model", teacher_model), ("generate.options.base_url", base_url),
+        ("generate.n", n), ("generate.seed", seed), ("train.seed", seed),
+        ("train.epochs", epochs), ("train.lr", lr), ("evaluate.headline", headline),
+    ):  # fmt: skip
+        override(data, path, value, where)
+    cfg = validated(RunConfig, data, where)
+    paths = run_pipeline(cfg, out, log=console.print)
+    console.print(tagged("report", "green", str(paths["html"])))
 
 
 #: modules defining a plug-in family (a helper adding a family adds its module here)

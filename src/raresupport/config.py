@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from raresupport.errors import ConfigError, describe_validation_error
@@ -104,13 +103,15 @@ def validated(model: type[BaseModel], data: Any, where: str) -> Any:
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
-    """The mapping in a JSON or YAML config file (ConfigError naming the file otherwise)."""
-    from raresupport.data.jsonl import read_text
+    """The mapping in a JSON or YAML config file.
 
-    try:
-        data = yaml.safe_load(read_text(path, ConfigError, "run config")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: cannot read config ({exc})".replace("\n", " ")) from None
+    Raises:
+        ConfigError: one line naming the file (and line): unreadable, not UTF-8, invalid YAML,
+            a duplicate key, or not a mapping.
+    """
+    from raresupport.data.jsonl import parse_yaml, read_text
+
+    data = parse_yaml(read_text(path, ConfigError, "config"), path, ConfigError) or {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a config file holds a mapping, not {type(data).__name__}")
     return data
@@ -122,15 +123,43 @@ def key_values(pairs: list[str], flag: str) -> dict[str, Any]:
     Values are parsed as YAML scalars (numbers, booleans, strings).
 
     Raises:
-        ConfigError: a pair without ``=`` or with an empty key, naming ``flag``.
+        ConfigError: a pair without ``=``, with an empty key or with a value that is not
+            valid YAML, naming ``flag`` and the pair.
     """
+    from raresupport.data.jsonl import parse_yaml
+
     out: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"{flag} {pair!r}: expected KEY=VALUE")
-        out[key.strip()] = yaml.safe_load(value) if value else ""
+        out[key.strip()] = parse_yaml(value, f"{flag} {pair!r}", ConfigError) if value else ""
     return out
+
+
+def override(data: dict[str, Any], path: str, value: Any, where: str) -> None:
+    """Set the dotted ``path`` of a config mapping to ``value`` unless ``value`` is None.
+
+    This is how a command-line flag wins over the config file it came with (``train.lr``):
+    missing or empty sections on the way are created.
+
+    Raises:
+        ConfigError: a section on the way is not a mapping, e.g. ``c.yaml: generate must be a
+            mapping, not int``.
+    """
+    if value is None:
+        return
+    keys = path.split(".")
+    node = data
+    for i, key in enumerate(keys[:-1]):
+        child = node.get(key)
+        if child is None:
+            child = node[key] = {}
+        elif not isinstance(child, dict):
+            dotted = ".".join(keys[: i + 1])
+            raise ConfigError(f"{where}: {dotted} must be a mapping, not {type(child).__name__}")
+        node = child
+    node[keys[-1]] = value
 
 
 def shown_default(value: object) -> str:

@@ -14,6 +14,26 @@ from typing import Any
 
 log = logging.getLogger("raresupport.progress")
 
+
+def make_console(stderr: bool = False) -> Any:
+    """A ``rich`` console for the CLI that prints text exactly as given.
+
+    Markup, emoji codes and highlighting are off: paths, spec names and error messages are
+    user text, and ``[/x]`` or ``:100:`` inside them must print as they are (and never raise).
+    Colour comes only from :func:`tagged`. Lines are not hard-wrapped, so piped output stays
+    one line per message.
+    """
+    from rich.console import Console
+
+    return Console(stderr=stderr, markup=False, emoji=False, highlight=False, soft_wrap=True)
+
+
+def tagged(tag: str, style: str, message: str) -> Any:
+    """``tag message`` as a ``rich`` Text with only ``tag`` styled (e.g. ``error:`` in red)."""
+    from rich.text import Text
+
+    return Text.assemble((tag, style), " ", message)
+
 #: updates between two logged lines when the caller does not say: about 20 lines a loop
 LINES_PER_LOOP = 20
 

@@ -96,3 +96,27 @@ def test_any_broken_field_is_named(tmp_path: Path, loc: tuple, bad: Any) -> None
     msg = str(err.value)
     assert "spec.yaml" in msg and field_path(loc) in msg
     assert "Traceback" not in msg and "\n" not in msg
+
+
+def test_a_key_given_twice_is_refused_with_its_line(tmp_path: Path) -> None:
+    """Plain YAML keeps the last of two equal keys, silently dropping a whole section."""
+    text = yaml.safe_dump(minimal_spec(), sort_keys=False)
+    p = tmp_path / "spec.yaml"
+    p.write_text(text + "name: Other\n")
+    line = len(text.splitlines()) + 1
+    with pytest.raises(SpecError, match=rf"spec.yaml:{line}: duplicate key 'name'"):
+        load_spec(p)
+
+
+def test_an_age_range_upside_down_is_refused(tmp_path: Path) -> None:
+    data = minimal_spec()
+    data["vignette_hints"] = {"age_min": 80, "age_max": 70}
+    with pytest.raises(SpecError, match=r"vignette_hints: age_min: 80 is above age_max 70"):
+        load_spec(_write(tmp_path, data))
+
+
+def test_an_entry_check_names_the_path_inside_the_entry(tmp_path: Path) -> None:
+    data = minimal_spec()
+    data["facts"][0]["keys"] = ["words the statement lacks"]
+    with pytest.raises(SpecError, match=r"spec.yaml:\d+: facts\[0\]\.keys\[0\]: 'words"):
+        load_spec(_write(tmp_path, data))

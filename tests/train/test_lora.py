@@ -335,3 +335,13 @@ def test_top_layers_adapts_only_the_last_layers(tiny_model_dir: Path, tmp_path: 
     assert keys and all(".layers.1." in k for k in keys)
     # the default "all-linear" reaches the MLP too, spelled out because of the layer subset
     assert any(".mlp." in k for k in keys) and any(".self_attn." in k for k in keys)
+
+
+@pytest.mark.parametrize("rows", ["", '{"broken": \n'], ids=["empty", "bad-line"])
+def test_training_data_is_checked_before_any_model_loads(tmp_path: Path, rows: str) -> None:
+    """No trainable item, or a bad line, fails with one line naming the file; the model named
+    does not exist, so reaching the loader would raise another error."""
+    (tmp_path / "train.jsonl").write_text(rows)
+    with pytest.raises(RareSupportError, match="train.jsonl"):
+        train_lora(str(tmp_path / "no-model"), tmp_path, tmp_path / "out",
+                   TrainConfig(max_steps=1))  # fmt: skip

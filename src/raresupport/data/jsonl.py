@@ -58,6 +58,34 @@ def read_text(path: str | Path, error: type[Exception], what: str = "file") -> s
     return text
 
 
+def parse_yaml(text: str, path: str | Path, error: type[Exception]) -> Any:
+    """YAML ``text`` read from ``path``: safe types only, and a key given twice in one mapping
+    is an error (plain PyYAML keeps the last one silently, dropping a whole duplicated section).
+
+    Raises:
+        error: ``path:LINE: invalid YAML: <problem>`` or ``path:LINE: duplicate key 'name'``.
+    """
+    import yaml
+
+    class _Strict(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if isinstance(key, (str, int, float, bool)) and key in seen:
+                    raise error(f"{path}:{key_node.start_mark.line + 1}: duplicate key {key!r}")
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    try:
+        return yaml.load(text, Loader=_Strict)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).replace("\n", " ")
+        raise error(f"{path}{line}: invalid YAML: {problem}") from None
+
+
 def split_lines(text: str) -> list[str]:
     """Lines split on ``"\\n"`` only, each without a trailing ``"\\r"`` (see module docs)."""
     return [line.removesuffix("\r") for line in text.split("\n")]

@@ -91,6 +91,14 @@ def load_tokenizer(path: str, name: str | None = None) -> Any:
     return tokenizer
 
 
+def _adapter_dir(adapter: str | Path) -> Path:
+    """The adapter folder, checked before any weights are loaded (ModelError if not one)."""
+    adapter_path = Path(adapter).expanduser()
+    if not (adapter_path / "adapter_config.json").is_file():
+        raise ModelError(f"adapter {adapter_path}: no adapter_config.json (not a PEFT adapter)")
+    return adapter_path
+
+
 def _attach_adapter(
     model: Any, adapter: str | Path, for_training: bool, base_name: str, strict: bool
 ) -> Any:
@@ -98,9 +106,7 @@ def _attach_adapter(
 
     from raresupport.models.adapter import check_base, shape_mismatch_line
 
-    adapter_path = Path(adapter).expanduser()
-    if not (adapter_path / "adapter_config.json").is_file():
-        raise ModelError(f"adapter {adapter_path}: no adapter_config.json (not a PEFT adapter)")
+    adapter_path = _adapter_dir(adapter)
     check_base(adapter_path, base_name, model, strict=strict)
     try:
         return PeftModel.from_pretrained(model, str(adapter_path), is_trainable=for_training)
@@ -136,6 +142,8 @@ def load_model(
     """
     from transformers import AutoModelForCausalLM
 
+    if adapter is not None:
+        _adapter_dir(adapter)  # a wrong folder fails now, not after minutes of loading
     path = resolve_model(name_or_path)
     device = pick_device(device)
     torch_dtype = pick_dtype(dtype, device)

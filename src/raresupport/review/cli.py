@@ -7,16 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from raresupport.config import GenerateConfig, shown_default
 from raresupport.models.base import DEFAULT_MODEL
+from raresupport.progress import make_console, tagged
 from raresupport.review.config import LoopConfig, ReviewConfig
 
 _LOOP = LoopConfig.model_fields
 
-console = Console()
+console = make_console()
 review_app = typer.Typer(
     help="Expert review: more reviewers for a loop's items; agreement between reviewers.",
     no_args_is_help=True,
@@ -55,36 +55,23 @@ def loop_command(
     ),
 ) -> None:
     """Train, then R rounds of: answer fresh items -> review -> dataset v(N+1) -> retrain."""
-    import yaml
-
-    from raresupport.config import key_values
+    from raresupport.config import key_values, override, read_config_file
     from raresupport.config import validated as _validated
-    from raresupport.errors import SpecError
     from raresupport.review.config import LoopConfig
     from raresupport.review.rounds import run_loop
 
-    data: dict[str, Any] = {}
-    if config is not None:
-        try:
-            data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise SpecError(f"{config}: cannot read loop config ({exc})") from None
-    run = data.setdefault("run", {})
-    run["disease"] = disease
-    review = data.setdefault("review", {})
-    for section, key, value in (
-        (data, "rounds", rounds), (data, "retrain", retrain), (run, "model", model),
-        (run.setdefault("generate", {}), "n", n), (review, "reviewer", reviewer),
-        (review, "n_items", items),
+    data: dict[str, Any] = read_config_file(config) if config is not None else {}
+    where = str(config or "options")
+    for path, value in (
+        ("run.disease", disease), ("rounds", rounds), ("retrain", retrain), ("run.model", model),
+        ("run.generate.n", n), ("review.reviewer", reviewer), ("review.n_items", items),
     ):  # fmt: skip
-        if value is not None:
-            section[key] = value
-    if reviewer_option:
-        extra = key_values(reviewer_option, "--reviewer-option")
-        review["options"] = {**review.get("options", {}), **extra}
-    cfg = _validated(LoopConfig, data, str(config or "--options"))
-    paths = run_loop(cfg, out, log=lambda m: console.print(m, highlight=False, markup=False))
-    console.print(f"[green]report[/] {paths['html']}")
+        override(data, path, value, where)
+    for key, value in key_values(reviewer_option, "--reviewer-option").items():
+        override(data, f"review.options.{key}", value, where)
+    cfg = _validated(LoopConfig, data, where)
+    paths = run_loop(cfg, out, log=console.print)
+    console.print(tagged("report", "green", str(paths["html"])))
 
 
 @review_app.command("run")
@@ -125,7 +112,7 @@ def agreement_command(
     from raresupport.review.models import RUBRIC
     from raresupport.review.store import ReviewStore
 
-    console = Console()  # made per call: honours COLUMNS
+    console = make_console()  # made per call: honours COLUMNS
     path = folder / "review.sqlite" if folder.is_dir() else folder
     if not path.is_file():
         raise DataError(f"{path}: no review store here")

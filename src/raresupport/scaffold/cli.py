@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from raresupport.config import shown_default
+from raresupport.progress import make_console, tagged
 
-console = Console()
+console = make_console()
 
 
 def new_disease_command(
@@ -23,10 +23,8 @@ def new_disease_command(
     from raresupport.scaffold import new_disease
 
     s = new_disease(name, out, disease_id=disease_id)
-    console.print(
-        f"[green]ok[/] {s.root}: package {s.package} (id {s.id}); the spec validates with "
-        f"{len(s.spec.facts)} placeholder facts. Replace every REPLACE, then run:",
-        highlight=False, soft_wrap=True,
-    )
+    console.print(tagged(
+        "ok", "green", f"{s.root}: package {s.package} (id {s.id}); the spec validates with "
+        f"{len(s.spec.facts)} placeholder facts. Replace every REPLACE, then run:"))
     for i, cmd in enumerate(s.next_commands(), start=1):
-        console.print(f"  {i}. {cmd}", highlight=False, soft_wrap=True)
+        console.print(f"  {i}. {cmd}")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
-from raresupport.data.jsonl import read_text
+from raresupport.data.jsonl import parse_yaml, read_text
 from raresupport.errors import SpecError, field_path
 from raresupport.spec.models import DiseaseSpec
 
@@ -20,13 +21,8 @@ def load_spec(path: str | Path) -> DiseaseSpec:
     """
     path = Path(path)
     text = read_text(path, SpecError, "spec")
-    try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        raise SpecError(f"{path}{line}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    data = parse_yaml(text, path, SpecError)
+    root = yaml.compose(text)
     if not isinstance(data, dict):
         raise SpecError(f"{path}: spec must be a mapping of fields, got {type(data).__name__}")
     try:
@@ -35,14 +31,19 @@ def load_spec(path: str | Path) -> DiseaseSpec:
         e = exc.errors(include_url=False)[0]
         loc = tuple(e["loc"])
         msg = e["msg"].removeprefix("Value error, ")
-        if not loc and ": " in msg:  # cross-reference errors carry their path in the message
-            dotted, msg = msg.split(": ", 1)
-            loc = _parse_path(dotted)
+        # cross-reference errors carry their path in the message ("treatments[2].sites: ..."),
+        # and an entry's own checks the path inside it ("keys[0]: ..."): join it to ``loc``
+        head, sep, rest = msg.partition(": ")
+        if sep and _PATH.fullmatch(head) and (not loc or "[" in head):
+            loc, msg = loc + _parse_path(head), rest
         line = _line_of(root, loc)
         more = len(exc.errors()) - 1
         tail = f" (+{more} more error{'s' if more > 1 else ''})" if more else ""
         where = f"{path}:{line}" if line else str(path)
         raise SpecError(f"{where}: {field_path(loc)}: {msg}{tail}") from None
+
+
+_PATH = re.compile(r"[A-Za-z_]\w*(\[\d+\])*(\.[A-Za-z_]\w*(\[\d+\])*)*")
 
 
 def _parse_path(dotted: str) -> tuple[int | str, ...]:

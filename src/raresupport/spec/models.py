@@ -241,6 +241,12 @@ class VignetteHints(_Model):
         "treatment contraindications.",
     )
 
+    @model_validator(mode="after")
+    def _age_range(self) -> VignetteHints:
+        if self.age_min > self.age_max:
+            raise ValueError(f"age_min: {self.age_min} is above age_max {self.age_max}")
+        return self
+
 
 class DiseaseSpec(_Model):
     """Everything the library knows about one disease, with sources."""

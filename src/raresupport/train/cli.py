@@ -21,6 +21,7 @@ import typer
 
 from raresupport.config import shown_default
 from raresupport.models.base import DEFAULT_MODEL
+from raresupport.progress import make_console, tagged
 from raresupport.train.config import TrainConfig
 
 #: one source of truth for defaults: the CLI shows what TrainConfig would use
@@ -81,7 +82,6 @@ def train_command(
 ) -> None:
     """Train a LoRA adapter on SOURCE and save it to OUT (standard PEFT format)."""
     from accelerate import PartialState
-    from rich.console import Console
 
     from raresupport.config import read_config_file, validated
     from raresupport.data.jsonl import read_json
@@ -101,11 +101,9 @@ def train_command(
     adapter = train_lora(model, source, out, train_config, resume=resume, progress=progress)
     if PartialState().is_main_process:  # the one that wrote the summary
         s = read_json(adapter / SUMMARY_FILE)
-        Console().print(
-            f"[green]ok[/] adapter {adapter}: {s['steps']} steps, loss {s['first_loss']:.3f} -> "
-            f"{s['final_loss']:.3f}, {s['tokens_per_s']} tokens/s",
-            highlight=False,
-        )
+        make_console().print(tagged(
+            "ok", "green", f"adapter {adapter}: {s['steps']} steps, loss {s['first_loss']:.3f} "
+            f"-> {s['final_loss']:.3f}, {s['tokens_per_s']} tokens/s"))
 
 
 def main() -> None:  # pragma: no cover - `python -m` / `accelerate launch -m` entry point

@@ -11,7 +11,12 @@ from raresupport.errors import DataError
 
 
 def read_training_data(data: Path | str | Sequence[Vignette]) -> list[Vignette]:
-    """Vignettes from a list, a JSONL file, or a dataset folder holding ``train.jsonl``."""
+    """Vignettes from a list, a JSONL file, or a dataset folder holding ``train.jsonl``.
+
+    Raises:
+        DataError: no such file, a bad line (file and line named), or no trainable item, so
+            training fails before a model is loaded.
+    """
     if not isinstance(data, (str, Path)):
         return list(data)
     path = Path(data)
@@ -19,7 +24,10 @@ def read_training_data(data: Path | str | Sequence[Vignette]) -> list[Vignette]:
         path = path / "train.jsonl"
     if not path.is_file():
         raise DataError(f"{path}: no training data (expected a train.jsonl file or its folder)")
-    return load_vignettes(path)
+    vignettes = load_vignettes(path)
+    if not any(v.status != "rejected" for v in vignettes):
+        raise DataError(f"{path}: no training items (the file is empty or every item is rejected)")
+    return vignettes
 
 
 
