@@ -26,6 +26,7 @@ from typing import Any
 
 from raresupport.config import EvalConfig, GenerateConfig, RunConfig
 from raresupport.evaluate.metrics import mcnemar_test
+from raresupport.retrieve.config import RetrievalConfig
 from raresupport.review.config import LoopConfig, ReviewConfig
 from raresupport.review.rounds import run_loop
 from raresupport.train.config import TrainConfig
@@ -40,6 +41,7 @@ def configs(a: argparse.Namespace) -> dict[str, LoopConfig]:
              "max_length": a.max_length}  # fmt: skip
     run = RunConfig(
         disease=a.disease, model=a.model, generate=GenerateConfig(n=a.n, seed=a.seed),
+        retrieval=RetrievalConfig(k=a.k),
         train=TrainConfig(**train), evaluate=EvalConfig(methods=(a.method,), headline=a.method),
     )  # fmt: skip
     review = ReviewConfig(reviewer="spec", n_items=a.items, explanation_tokens=0)
@@ -118,6 +120,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--top-layers", type=int, default=tr.top_layers or 0, help="0: all layers")
     ap.add_argument("--batch-size", type=int, default=tr.batch_size)
     ap.add_argument("--max-length", type=int, default=tr.max_length)
+    ap.add_argument("--k", type=int, default=run.retrieval.k,
+                    help="notes per prompt (0: no retrieval, half the scoring and shorter "
+                    "training sequences)")
     ap.add_argument("--method", default=run.evaluate.headline, choices=("loglik", "letter"))
     a = ap.parse_args(argv)
     if a.smoke:
