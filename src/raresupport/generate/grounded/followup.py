@@ -26,7 +26,12 @@ from raresupport.generate.grounded.surface import (
     site_name,
     stem,
 )
-from raresupport.generate.grounded.treatment import STAGE, draw_adverse_effect, for_site
+from raresupport.generate.grounded.treatment import (
+    STAGE,
+    adverse_effect_item,
+    draw_adverse_effect,
+    for_site,
+)
 from raresupport.spec import DiseaseSpec
 
 _LATER = ["{n} months later", "At review {n} months later", "{n} months on",
@@ -92,15 +97,7 @@ def side_effect(rng: random.Random, spec: DiseaseSpec) -> Draft | None:
         f"{_visit_one(rng, spec, site, lc(t.name))} Visit 2: {_later(rng)}, it has helped but "
         f"the patient reports a new problem."
     )
-    return {
-        "case": case,
-        "question": stem(rng, spec, spec.phrasing.questions.adverse_effect, treatment=t.name),
-        "key": ae,
-        "distractors": distractors,
-        "rationale": f"Known adverse effects of {t.name}: {join(t.adverse_effects)}.",
-        "fact_ids": t.fact_ids,
-        "tags": ["followup"],
-    }
+    return {**adverse_effect_item(rng, spec, t, ae, distractors, case), "tags": ["followup"]}
 
 
 def new_red_flag(rng: random.Random, spec: DiseaseSpec) -> Draft | None:

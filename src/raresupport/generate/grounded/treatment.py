@@ -97,6 +97,13 @@ def adverse_effect_case(rng: random.Random, spec: DiseaseSpec) -> Draft | None:
         f"{patient(rng, spec, adult=True)} {rng.choice(FOLLOW_UP)} {weeks} weeks after starting "
         f"{t.name} for {disease_at_site(spec, site)}. {extras(rng, spec)}"
     ).strip()
+    return adverse_effect_item(rng, spec, t, ae, distractors, case)
+
+
+def adverse_effect_item(
+    rng: random.Random, spec: DiseaseSpec, t: Treatment, ae: str, distractors: list[str], case: str
+) -> Draft:
+    """The draft for a case after starting ``t`` whose key is its adverse effect ``ae``."""
     return {
         "case": case,
         "question": stem(rng, spec, spec.phrasing.questions.adverse_effect, treatment=t.name),
