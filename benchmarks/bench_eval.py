@@ -44,6 +44,8 @@ def synthetic_benchmark(path: Path, n: int = 32, seed: int = 0) -> Path:
 def main() -> None:
     from raresupport.data.benchmark import load_benchmark
     from raresupport.evaluate import evaluate_model
+    from raresupport.evaluate.base import model_device
+    from raresupport.models.precision import use_bf16
     from raresupport.models import LocalModel
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -53,6 +55,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help="score only the first N items")
     ap.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: default)")
     ap.add_argument("--no-pairs", action="store_true", help="skip the slower pairs variant")
+    ap.add_argument("--mixed-precision", default="auto", choices=["auto", "no", "bf16"],
+                    help="bf16 autocast (EvalConfig.mixed_precision); auto: where bf16 is native")
     ap.add_argument("--smoke", action="store_true", help="tiny model, 8 items: seconds")
     args = ap.parse_args()
     import torch
@@ -80,14 +84,17 @@ def main() -> None:
     print(f"{'method':<16}{'batch':>6}{'q/s':>8}{'acc':>8}  achieved")
     for bs in (int(b) for b in args.batch_sizes.split(",")):
         for method, opts in variants:
-            res = evaluate_model(backend, items, (method,), None, bs, progress=False, **opts)
+            res = evaluate_model(backend, items, (method,), None, bs, progress=False,
+                                 mixed_precision=args.mixed_precision, **opts)  # fmt: skip
             r = res[method]
             label = method + (" (pairs)" if opts else "")
             acc = sum(p.correct for p in r.predictions) / len(r.predictions)
             tokens = _prompt_tokens(backend.tokenizer, items) * (1 if method == "letter" else 2)
             seconds = len(items) / r.questions_per_s
+            bf16 = use_bf16(args.mixed_precision, model_device(backend.model))
             print(f"{label:<16}{bs:>6}{r.questions_per_s:>8.2f}{acc:>8.1%}  "
-                  f"{share(score_gflop(params, tokens), seconds, peak)}", flush=True)
+                  f"{share(score_gflop(params, tokens), seconds, peak, 'bf16' if bf16 else 'fp32')}",
+                  flush=True)  # fmt: skip
 
 
 def _prompt_tokens(tok, items) -> int:

@@ -287,7 +287,7 @@ def _auto_precision() -> str:
 
     if torch.cuda.is_available():
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    from raresupport.train.model import cpu_has_fast_bf16
+    from raresupport.models.precision import cpu_has_fast_bf16
 
     return "bf16" if cpu_has_fast_bf16() else "no"
 

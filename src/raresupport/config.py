@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from raresupport.errors import ConfigError, describe_validation_error
 from raresupport.models.base import DEFAULT_MODEL
+from raresupport.models.precision import MixedPrecision
 from raresupport.registry import check_name
 from raresupport.retrieve.config import RetrievalConfig
 from raresupport.safety.config import SafetyConfig
@@ -62,6 +63,12 @@ class EvalConfig(BaseModel):
         "other two are still reported.",
     )  # fmt: skip
     batch_size: int = Field(8, ge=1)
+    mixed_precision: MixedPrecision = Field(
+        "auto",
+        description="bf16 autocast for scoring where bf16 matmuls are native (as in training). "
+        "Measured on the reference run's tuned+notes cell (171 + 64 items, AMX CPU): "
+        "see docs/measurements.md for speed and agreement with float32.",
+    )
     extra_benchmarks: list[Path] = Field(default_factory=list)
 
     @field_validator("methods")

@@ -97,3 +97,24 @@ def test_evaluate_model_returns_per_item_predictions_and_restores_train_mode(tin
     for result in results.values():
         assert [p.id for p in result.predictions] == [i.id for i in varied_items]
         assert result.summary()["n"] == len(varied_items)
+
+
+@pytest.mark.parametrize("setting,dtype", [("bf16", "bfloat16"), ("no", "float32")])
+def test_mixed_precision_setting_decides_the_matmul_dtype(tiny, varied_items, setting, dtype):
+    import torch
+
+    seen: set[torch.dtype] = set()
+    linear = next(m for m in tiny.model.modules() if isinstance(m, torch.nn.Linear))
+    hook = linear.register_forward_hook(lambda _m, _i, out: seen.add(out.dtype))
+    try:
+        evaluate_model(tiny, varied_items[:2], ["loglik"], progress=False, mixed_precision=setting)
+    finally:
+        hook.remove()
+    assert seen == {getattr(torch, dtype)}
+
+
+def test_bf16_scoring_keeps_the_taught_answers(taught_model_dir):
+    taught = LocalModel.load(str(taught_model_dir))
+    for method in ("letter", "loglik"):
+        got = evaluate_model(taught, TAUGHT, [method], progress=False, mixed_precision="bf16")
+        assert [p.pred for p in got[method].predictions] == [i.answer for i in TAUGHT]

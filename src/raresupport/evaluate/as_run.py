@@ -35,6 +35,7 @@ def eval_settings(config: Any, spec: Any) -> dict[str, Any]:
         "headline": config.evaluate.headline,
         "normalization": config.evaluate.normalization,
         "batch_size": config.evaluate.batch_size,
+        "mixed_precision": config.evaluate.mixed_precision,
         "retrieval": config.retrieval.model_dump(mode="json"),
     }
 
@@ -79,6 +80,7 @@ def evaluate_cells(
             backend, items, settings["methods"], settings["system_prompt"],
             settings["batch_size"], predictions_path=out_dirs[cell] / "predictions.jsonl",
             progress=False, normalization=settings["normalization"],
+            mixed_precision=settings.get("mixed_precision", "no"),  # runs before it: float32
         )  # fmt: skip
         for name, block in metrics["benchmarks"].items():
             block["file"] = str(named[name])

@@ -15,6 +15,7 @@ plus one predictions.jsonl row per (benchmark, method, item).
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +24,9 @@ from typing import Any
 from raresupport.data.benchmark import MCQItem, load_benchmark
 from raresupport.data.jsonl import write_json, write_jsonl
 from raresupport.errors import ConfigError
-from raresupport.evaluate.base import Prediction, scorers
+from raresupport.evaluate.base import Prediction, model_device, scorers
 from raresupport.evaluate.metrics import answer_distribution, summarize
+from raresupport.models.precision import autocast
 
 DEFAULT_METHODS: tuple[str, ...] = ("letter", "loglik")
 
@@ -75,6 +77,7 @@ def evaluate_model(
     batch_size: int = 8,
     *,
     progress: bool = True,
+    mixed_precision: str = "auto",
     **options: Any,
 ) -> dict[str, MethodResult]:
     """Score ``items`` with each named scoring rule over ``backend``.
@@ -82,6 +85,8 @@ def evaluate_model(
     Args:
         backend: a :class:`~raresupport.models.LocalModel` or :class:`~raresupport.models.Endpoint`.
         methods: registered scorer names that read this kind of backend.
+        mixed_precision: ``auto`` | ``bf16`` | ``no``: bf16 autocast for a local model's
+            matmuls (:mod:`raresupport.models.precision`; ``EvalConfig.mixed_precision``).
         options: passed to every scorer (e.g. ``max_tokens`` for ``generate``).
 
     Returns:
@@ -95,15 +100,17 @@ def evaluate_model(
     was_training = bool(getattr(model, "training", False))
     if hasattr(model, "eval"):
         model.eval()  # dropout off: scores must be deterministic
+    local = backend.kind == "local" and hasattr(model, "parameters")  # not a test double
     results: dict[str, MethodResult] = {}
     try:
         for method in methods:
             scorer = scorers.get(method)
             start = time.perf_counter()
-            preds = scorer(
-                backend, items, system_prompt=system_prompt, batch_size=batch_size,
-                progress=progress, **options,
-            )  # fmt: skip
+            with autocast(mixed_precision, model_device(model)) if local else nullcontext():
+                preds = scorer(
+                    backend, items, system_prompt=system_prompt, batch_size=batch_size,
+                    progress=progress, **options,
+                )  # fmt: skip
             results[method] = MethodResult(method, preds, time.perf_counter() - start)
     finally:
         if was_training:

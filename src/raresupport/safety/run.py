@@ -178,7 +178,8 @@ def safety_steps(config: Any, disease: Any, out: Path) -> list[tuple[str, Path, 
                 model, tokenizer, disease, methods=config.evaluate.methods,
                 system_prompt=disease.spec.system_prompt, batch_size=config.evaluate.batch_size,
                 config=config.safety, benchmark_rows=_read_rows(folder / "predictions.jsonl"),
-                out_dir=folder,
+                out_dir=folder, normalization=config.evaluate.normalization,
+                mixed_precision=config.evaluate.mixed_precision,
             )  # fmt: skip
 
         return (f"safety {label}", folder / SAFETY_JSON, fn)

@@ -1,4 +1,4 @@
-"""The model side of training: LoRA wrapping, the precision to train in, optimizer and schedule."""
+"""The model side of training: LoRA wrapping, optimizer and schedule (precision: models/precision)."""
 
 from __future__ import annotations
 
@@ -9,33 +9,6 @@ import torch
 from torch import nn
 
 from raresupport.train.config import TrainConfig
-
-
-def cpu_has_fast_bf16() -> bool:
-    """Whether this x86 CPU multiplies bf16 natively (AVX512-BF16 or AMX); False elsewhere."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    return bool(flags & {"avx512_bf16", "amx_bf16"})
-    except OSError:
-        pass
-    return False
-
-
-def use_bf16(setting: str, device: torch.device) -> bool:
-    """``auto``: bf16 autocast on CUDA with bf16 and on fast-bf16 CPUs, else full precision.
-
-    Autocast is applied here rather than through ``Accelerator(mixed_precision=...)`` because
-    accelerate's state is a per-process singleton: a second run in the same process with
-    another setting would fail. ``accelerate launch --mixed_precision`` still works on top.
-    """
-    if setting != "auto":
-        return setting == "bf16"
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    return device.type == "cpu" and cpu_has_fast_bf16()
 
 
 def _top_layers(base: nn.Module, top: int | None) -> list[int] | None:
