@@ -100,7 +100,8 @@ def main(argv: list[str] | None = None) -> None:
         work = train_gflop(params, s["tokens"], backward_share(args.model, cfg.top_layers))
         print(
             f"{args.model} answer_only_head={head_only} batch={args.batch_size} "
-            f"max_length={args.max_length} steps={s['steps']} {s['mixed_precision']}: "
+            f"max_length={args.max_length} steps={s['steps']} {s['mixed_precision']} "
+            f"frozen_layers_cached={s['frozen_layers_cached']}: "
             f"{s['tokens_per_s']:.0f} tokens/s, {s['seconds_per_step']:.2f} s/step "
             f"(median {s['median_wall_s_per_step']:.2f} s wall, "
             f"{s['median_cpu_s_per_step']:.2f} s CPU on {torch.get_num_threads()} threads), "

@@ -15,8 +15,8 @@ plus one predictions.jsonl row per (benchmark, method, item).
 from __future__ import annotations
 
 import time
-from contextlib import nullcontext
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any

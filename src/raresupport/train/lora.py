@@ -41,6 +41,7 @@ from raresupport.data.vignette import Vignette
 from raresupport.errors import DataError
 from raresupport.models.adapter import base_fingerprint, write_record
 from raresupport.models.load import load_model
+from raresupport.models.precision import use_bf16
 from raresupport.tokens import Example, collate, pad_id
 from raresupport.train.batching import step_plan
 from raresupport.train.checkpoints import TrainState, fingerprint
@@ -49,7 +50,6 @@ from raresupport.train.data import read_training_data
 from raresupport.train.format import build_examples
 from raresupport.train.loop import SUMMARY_FILE, StepCallback, TrainRun, restore, run_steps
 from raresupport.train.loss import AnswerLoss, frozen_prefix_for, head_is_plain, head_paths_agree
-from raresupport.models.precision import use_bf16
 from raresupport.train.model import optimizer_and_schedule, wrap_lora
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""The model side of training: LoRA wrapping, optimizer and schedule (precision: models/precision)."""
+"""The model side of training: LoRA wrapping, optimizer and schedule."""
 
 from __future__ import annotations
 
