@@ -2,7 +2,6 @@
 
     python benchmarks/bench_train.py                       # SmolLM2-135M, batch 8, 30 steps
     python benchmarks/bench_train.py --steps 20 --full-head  # also time the full-logits path
-    python benchmarks/bench_train.py --steps 72 --no-frozen-cache  # 3 epochs, no FrozenPrefix
 
 Prints tokens/s (real tokens, padding excluded), seconds per optimizer step, the loss over the
 run and the peak RSS, so a default pipeline run can be sized from it. On a shared machine the
@@ -77,8 +76,6 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--full-head", action="store_true", help="also run with full logits")
     ap.add_argument("--mixed-precision", default="auto", choices=["auto", "no", "bf16"])
     ap.add_argument("--dropout", type=float, default=None)
-    ap.add_argument("--no-frozen-cache", action="store_true",
-                    help="run the frozen bottom layers every epoch (cache_frozen_layers=False)")
     ap.add_argument("--smoke", action="store_true", help="tiny model, 3 steps: seconds")
     args = ap.parse_args(argv)
     if args.smoke:
@@ -92,16 +89,14 @@ def main(argv: list[str] | None = None) -> None:
     for head_only in variants:
         update = {"max_steps": args.steps, "batch_size": args.batch_size,
                   "max_length": args.max_length, "answer_only_head": head_only,
-                  "mixed_precision": args.mixed_precision, "save_every_steps": 10_000,
-                  "cache_frozen_layers": not args.no_frozen_cache}
+                  "mixed_precision": args.mixed_precision, "save_every_steps": 10_000}
         update |= {k: v for k, v in (("lr", args.lr), ("dropout", args.dropout)) if v is not None}
         cfg = run_train.model_copy(update=update)
         s = bench(args.model, args.n, cfg)
         work = train_gflop(params, s["tokens"], backward_share(args.model, cfg.top_layers))
         print(
             f"{args.model} answer_only_head={head_only} batch={args.batch_size} "
-            f"max_length={args.max_length} steps={s['steps']} {s['mixed_precision']} "
-            f"frozen_layers_cached={s['frozen_layers_cached']}: "
+            f"max_length={args.max_length} steps={s['steps']} {s['mixed_precision']}: "
             f"{s['tokens_per_s']:.0f} tokens/s, {s['seconds_per_step']:.2f} s/step "
             f"(median {s['median_wall_s_per_step']:.2f} s wall, "
             f"{s['median_cpu_s_per_step']:.2f} s CPU on {torch.get_num_threads()} threads), "
@@ -109,9 +104,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{s['tokens'] / s['steps']:.0f} tokens/step, "
             f"wall incl. load {s['wall_seconds_incl_load']:.1f} s, "
             f"peak RSS {_peak_rss_mib():.0f} MiB; "
-            f"{share(work, s['tokens'] / s['tokens_per_s'], peak, s['mixed_precision'])}"
-            + (" (work counted as a full forward every step: an upper bound with the cache)"
-               if s["frozen_layers_cached"] else ""),
+            f"{share(work, s['tokens'] / s['tokens_per_s'], peak, s['mixed_precision'])}",
             flush=True,
         )
 

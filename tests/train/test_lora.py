@@ -15,13 +15,7 @@ from raresupport.train.config import TrainConfig
 from raresupport.train.demo import demo_vignettes
 from raresupport.train.format import build_examples
 from raresupport.train.lora import train_lora
-from raresupport.train.loss import (
-    AnswerLoss,
-    FrozenPrefix,
-    frozen_depth,
-    frozen_prefix_for,
-    head_paths_agree,
-)
+from raresupport.train.loss import AnswerLoss, head_paths_agree
 
 
 def _config(**kw) -> TrainConfig:
@@ -133,87 +127,6 @@ def test_head_check_catches_a_post_processed_head(tiny_model_dir: Path) -> None:
 
     causal.forward = scaled_forward
     assert not head_paths_agree(model, batch)
-
-
-def _peft_top_layer(tiny_model_dir: Path):
-    """The tiny model with LoRA on its top layer only; B non-zero so the adapter matters."""
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
-    top = base.config.num_hidden_layers - 1
-    model = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"],
-                                            layers_to_transform=[top]))  # fmt: skip
-    torch.manual_seed(0)
-    for name, p in model.named_parameters():
-        if "lora_B" in name:
-            p.data.normal_(0, 0.3)
-    return model, AutoTokenizer.from_pretrained(tiny_model_dir), top
-
-
-def test_frozen_prefix_gives_the_whole_decoder_loss_and_gradients(tiny_model_dir: Path) -> None:
-    """Cold cache, warm cache and the whole decoder: same loss, same gradients."""
-    model, tok, top = _peft_top_layer(tiny_model_dir)
-    model.eval()
-    assert frozen_depth(model.get_base_model().get_decoder()) == top
-    examples, _ = build_examples(tok, demo_vignettes(3), max_length=512)
-    batch = collate(examples, tok.pad_token_id)
-    assert (batch["attention_mask"] == 0).any()  # rows of several lengths
-    index = torch.arange(len(examples))
-    prefix = FrozenPrefix(top)
-    results = []
-    for loss_fn in (AnswerLoss(model, True), AnswerLoss(model, True, prefix),
-                    AnswerLoss(model, True, prefix)):  # fmt: skip
-        model.zero_grad()
-        loss, n = loss_fn(**batch, index=index)
-        (loss / n).backward()
-        results.append((loss.item(), [p.grad.clone() for p in model.parameters()
-                                      if p.requires_grad]))  # fmt: skip
-    assert len(prefix.cache) == len(examples)
-    assert [t.shape[0] for _, t in sorted(prefix.cache.items())] == [len(e) for e in examples]
-    whole = results[0]
-    for loss, grads in results[1:]:
-        assert loss == pytest.approx(whole[0], rel=1e-5)
-        for a, b in zip(grads, whole[1], strict=True):
-            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
-    # the decoder is whole again afterwards
-    assert len(model.get_base_model().get_decoder().layers) == top + 1
-
-
-def test_frozen_prefix_is_refused_when_layers_all_train_or_the_split_disagrees(
-    tiny_model_dir: Path,
-) -> None:
-    model, tok = _peft_tiny(tiny_model_dir)  # LoRA in every layer: nothing frozen to cache
-    batch = collate(build_examples(tok, demo_vignettes(1), max_length=512)[0], tok.pad_token_id)
-    assert frozen_depth(model.get_base_model().get_decoder()) == 0
-    assert frozen_prefix_for(model, batch) is None
-    model, tok, top = _peft_top_layer(tiny_model_dir)
-    assert frozen_prefix_for(model, batch).depth == top
-    decoder = model.get_base_model().get_decoder()
-    original = decoder.forward
-
-    def rescaling_forward(*args, inputs_embeds=None, **kwargs):  # as Gemma scales its input
-        if inputs_embeds is not None:
-            inputs_embeds = inputs_embeds * 2.0
-        return original(*args, inputs_embeds=inputs_embeds, **kwargs)
-
-    decoder.forward = rescaling_forward
-    assert frozen_prefix_for(model, batch) is None
-
-
-def test_training_with_the_frozen_prefix_cache_matches_training_without(
-    tiny_model_dir: Path, tmp_path: Path
-) -> None:
-    """Same losses step by step over 3 epochs; the summary says how many layers were cached."""
-    vs = demo_vignettes(4)
-    logs, summaries = [], []
-    for cached in (True, False):
-        cfg = _config(epochs=3, top_layers=1, cache_frozen_layers=cached)
-        out = train_lora(str(tiny_model_dir), vs, tmp_path / str(cached), cfg, progress=False)
-        logs.append([r["loss"] for r in _log(out)])
-        summaries.append(_summary(out))
-    assert summaries[0]["frozen_layers_cached"] > 0 and summaries[1]["frozen_layers_cached"] == 0
-    assert logs[0] == pytest.approx(logs[1], rel=1e-4)
 
 
 # --------------------------------------------------------------------------- training

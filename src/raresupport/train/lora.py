@@ -49,7 +49,7 @@ from raresupport.train.config import TrainConfig
 from raresupport.train.data import read_training_data
 from raresupport.train.format import build_examples
 from raresupport.train.loop import SUMMARY_FILE, StepCallback, TrainRun, restore, run_steps
-from raresupport.train.loss import AnswerLoss, frozen_prefix_for, head_is_plain, head_paths_agree
+from raresupport.train.loss import AnswerLoss, head_is_plain, head_paths_agree
 from raresupport.train.model import optimizer_and_schedule, wrap_lora
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,6 @@ def _finish(
         "last_loss": losses[-1] if losses else None,
         "resumed_from_step": resumed,
         "answer_only_head": getattr(acc.unwrap_model(run.loss_fn), "answer_only_head", None),
-        "frozen_layers_cached": getattr(acc.unwrap_model(run.loss_fn).prefix, "depth", 0),
         "num_processes": acc.num_processes,
         "device": str(acc.device),
         "mixed_precision": "bf16" if run.bf16 else acc.mixed_precision,
@@ -181,10 +180,7 @@ def _setup(
         head_only = head_paths_agree(peft_model, collate(examples[:2], pad_id(tokenizer)))
         if not head_only:
             log.warning("answer-only LM head disagrees with full logits; using full logits")
-    prefix = None
-    if head_only and cfg.cache_frozen_layers:
-        prefix = frozen_prefix_for(peft_model, collate(examples[:2], pad_id(tokenizer)))
-    loss_fn, optimizer = accelerator.prepare(AnswerLoss(peft_model, head_only, prefix), optimizer)
+    loss_fn, optimizer = accelerator.prepare(AnswerLoss(peft_model, head_only), optimizer)
     run = TrainRun(
         accelerator=accelerator, loss_fn=loss_fn, peft_model=peft_model, optimizer=optimizer,
         scheduler=scheduler, examples=examples, config=cfg, pad_id=pad_id(tokenizer),
