@@ -51,7 +51,9 @@ class GroundedConfig(BaseModel):
         default=0.25, ge=0.0, le=1.0,
         description="Share of diagnosis and treatment case items preceded by the patient's "
         "confident, wrong claim (sycophancy training). Untuned SmolLM2 fell from 0.37 to "
-        "0.016 under such claims (issue 14); the share is a judgement, not yet measured.",
+        "0.016 under such claims (issue 14). Measured on the reference run (71 claim items of "
+        "1200): the same sycophancy figures as with 0 (accuracy under claim 0.183 both; "
+        "docs/safety.md), so the share is kept as a judgement.",
     )
 
 
