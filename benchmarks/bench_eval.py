@@ -81,6 +81,7 @@ def main() -> None:
     if not args.no_pairs:
         variants.append(("loglik", {"shared_prompt": False}))
     evaluate_model(backend, items[:2], ("letter",), progress=False)  # warm-up
+    bf16 = use_bf16(args.mixed_precision, model_device(backend.model))
     print(f"{'method':<16}{'batch':>6}{'q/s':>8}{'acc':>8}  achieved")
     for bs in (int(b) for b in args.batch_sizes.split(",")):
         for method, opts in variants:
@@ -91,7 +92,6 @@ def main() -> None:
             acc = sum(p.correct for p in r.predictions) / len(r.predictions)
             tokens = _prompt_tokens(backend.tokenizer, items) * (1 if method == "letter" else 2)
             seconds = len(items) / r.questions_per_s
-            bf16 = use_bf16(args.mixed_precision, model_device(backend.model))
             achieved = share(score_gflop(params, tokens), seconds, peak, "bf16" if bf16 else "fp32")
             print(f"{label:<16}{bs:>6}{r.questions_per_s:>8.2f}{acc:>8.1%}  {achieved}", flush=True)
 

@@ -93,9 +93,10 @@ def chunks(seq: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 
 def model_device(model: Any) -> Any:
+    """Device of ``model``'s first parameter; CPU for anything without parameters."""
     import torch
 
     try:
         return next(model.parameters()).device
-    except StopIteration:  # pragma: no cover - a model without parameters
+    except (StopIteration, AttributeError):  # no parameters, or not a torch module
         return torch.device("cpu")

@@ -3,18 +3,28 @@
 ``mixed_precision="auto"`` runs matmuls under bf16 autocast where the hardware multiplies bf16
 natively (CUDA with bf16; x86 CPUs with AVX512-BF16 or AMX) and in full precision elsewhere.
 Weights stay as loaded (float32 on CPU), so only the matmul inputs are rounded.
+
+Autocast is applied by the trainer and the scorers rather than through
+``Accelerator(mixed_precision=...)`` because accelerate's state is a per-process singleton: a
+second run in the same process with another setting would fail. ``accelerate launch
+--mixed_precision`` still works on top.
 """
 
 from __future__ import annotations
 
 from contextlib import nullcontext
+from functools import cache
 from typing import Any, Literal
 
 MixedPrecision = Literal["auto", "no", "bf16"]
 
 
+@cache
 def cpu_has_fast_bf16() -> bool:
-    """Whether this x86 CPU multiplies bf16 natively (AVX512-BF16 or AMX); False elsewhere."""
+    """Whether this x86 CPU multiplies bf16 natively (AVX512-BF16 or AMX); False elsewhere.
+
+    Read once per process: every scoring call asks.
+    """
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as fh:
             for line in fh:
