@@ -24,8 +24,8 @@ from raresupport.data import load_vignettes
 from raresupport.diseases import load_disease
 from raresupport.generate import get_generator
 from raresupport.generate.dataset import generate_dataset
-from raresupport.retrieve import load_retriever
-from raresupport.retrieve.notes import query_of, recall_at_k
+from raresupport.retrieve import RetrievalConfig, load_retriever
+from raresupport.retrieve.notes import note_hits, recall_at_k
 
 
 def main() -> None:
@@ -62,12 +62,13 @@ def main() -> None:
                 for v in train]  # fmt: skip
         head["example_tokens_without_notes"] = round(sum(lens) / len(lens), 1)
     print(json.dumps(head))
-    for k in (1, 2, 3, 5):
+    for k, option_notes in ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (5, 1)):
         ungated = load_retriever(disease.spec, cutoff=0)
-        row = {"k": k, "val": recall_at_k(val, gated, k),
-               "ungated_recall": recall_at_k(val, ungated, k)["recall"]}
+        cfg = RetrievalConfig(k=k, option_notes=option_notes)
+        row = {"k": k, "option_notes": option_notes, "val": recall_at_k(val, gated, cfg),
+               "ungated_recall": recall_at_k(val, ungated, cfg)["recall"]}
         for max_chars in (120, 160, 240, 10_000):
-            blocks = [notes_block(gated.retrieve(query_of(v), k), max_chars) for v in train]
+            blocks = [notes_block(note_hits(gated, v, cfg), max_chars) for v in train]
             blocks = [b for b in blocks if b]
             key = f"notes_chars@{max_chars}"
             row[key] = round(sum(map(len, blocks)) / max(1, len(blocks)), 1)

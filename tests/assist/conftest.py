@@ -13,9 +13,11 @@ class ScriptedBackend:
     ) -> None:
         self.reply = reply
         self.requests: list[list[dict[str, str]]] = []
+        self.bases: list[bool] = []  # per request: was the base model (adapter off) asked?
 
-    def complete(self, messages, max_tokens: int = 256) -> str:
+    def complete(self, messages, max_tokens: int = 256, *, base: bool = False) -> str:
         self.requests.append(messages)
+        self.bases.append(base)
         return self.reply
 
 

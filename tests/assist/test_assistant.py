@@ -138,3 +138,22 @@ def test_from_run_uses_the_runs_disease_and_model(tiny_model_dir: Path, tmp_path
     assert reply.text.startswith(assistant.spec.assistant.urgent_referral.format(
         disease="Hyperhidrosis"))  # fmt: skip
     assert isinstance(reply.raw_answer, str)
+
+
+def test_an_off_topic_question_goes_to_the_base_model(hyperhidrosis) -> None:
+    backend = ScriptedBackend("ok")
+    Assistant(hyperhidrosis.spec, backend).reply("Which drug treats acute gout first?")
+    Assistant(hyperhidrosis.spec, backend).reply("How do I use aluminium chloride on my palms?")
+    Assistant(hyperhidrosis.spec, backend, off_topic="tuned").reply("Which drug treats gout?")
+    assert backend.bases == [True, False, False]
+
+
+def test_from_run_takes_the_runs_retrieval_settings(tiny_model_dir: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run_config.json").write_text(json.dumps({
+        "disease": "hyperhidrosis", "model": str(tiny_model_dir),
+        "retrieval": {"k": 1, "off_topic": "tuned"}}))  # fmt: skip
+    assistant = Assistant.from_run(run, device="cpu", max_tokens=4)
+    assert (assistant.k, assistant.off_topic) == (1, "tuned")
+    assert len(assistant.reply("How do I use aluminium chloride on my palms?").quotes) == 1

@@ -118,3 +118,34 @@ def test_bf16_scoring_keeps_the_taught_answers(taught_model_dir):
     for method in ("letter", "loglik"):
         got = evaluate_model(taught, TAUGHT, [method], progress=False, mixed_precision="bf16")
         assert [p.pred for p in got[method].predictions] == [i.answer for i in TAUGHT]
+
+
+def test_off_topic_items_are_scored_by_the_base_model_and_keep_their_order(
+    tiny_model_dir, varied_items
+):
+    from peft import LoraConfig, get_peft_model
+
+    from raresupport.models.load import load_model
+
+    base = LocalModel.load(str(tiny_model_dir))
+    model, tok = load_model(str(tiny_model_dir))
+    lora = LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    tuned = LocalModel(get_peft_model(model, lora).eval(), tok, "tuned")
+    notes = "Notes:\n[1] (f.1) A fact."
+    items = [i.model_copy(update={"notes": notes if n % 2 else ""})
+             for n, i in enumerate(varied_items)]  # fmt: skip
+
+    def scores(backend, its, **kw):
+        preds = evaluate_model(backend, its, ["loglik"], progress=False, mixed_precision="no",
+                               **kw)["loglik"].predictions  # fmt: skip
+        return {p.id: p.scores for p in preds}
+
+    routed = evaluate_model(tuned, items, ["loglik"], progress=False, mixed_precision="no",
+                            off_topic_base=True)["loglik"].predictions  # fmt: skip
+    assert [p.id for p in routed] == [i.id for i in items]
+    on_base, on_tuned = scores(base, items), scores(tuned, items)
+    for item, pred in zip(items, routed, strict=True):
+        expect = on_tuned[item.id] if item.notes else on_base[item.id]
+        other = on_base[item.id] if item.notes else on_tuned[item.id]
+        assert pred.scores == pytest.approx(expect, abs=1e-5)
+        assert pred.scores != pytest.approx(other, abs=1e-5)  # the adapter does change scores

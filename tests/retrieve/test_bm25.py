@@ -62,3 +62,28 @@ def test_index_is_cached_by_spec_hash_and_options(hh_spec, zebra_spec):
     assert load_retriever(hh_spec.model_copy(deep=True)) is a
     assert load_retriever(hh_spec, cutoff=0) is not a
     assert load_retriever(zebra_spec) is not a
+
+
+def test_patient_words_open_the_gate_and_expand_to_the_spec_words(hh_spec):
+    """``lay_terms``: a question in a patient's words gets the notes of the spec's words."""
+    question = "My armpits drip all day. What can I try first?"
+    assert hh_spec.lay_terms
+    without = BM25Retriever(hh_spec.model_copy(update={"lay_terms": {}}))
+    assert without.retrieve(question, k=3) == []  # no disease word in it: gated
+    lay = BM25Retriever(hh_spec)
+    assert lay.relevance(question) == 2
+    hits = lay.retrieve(question, k=3)
+    assert hits and any("axill" in h.passage.text.lower() for h in hits)
+    ungated = BM25Retriever(hh_spec.model_copy(update={"lay_terms": {}}), cutoff=0)
+    assert not any("axill" in h.passage.text.lower() for h in ungated.retrieve(question, k=3))
+
+
+def test_a_lay_term_must_be_one_word(zebra_spec):
+    from pydantic import ValidationError
+
+    from raresupport.spec import DiseaseSpec
+
+    data = zebra_spec.model_dump(mode="json", by_alias=True)
+    data["lay_terms"] = {"forearms": ["arms", "lower arms"]}
+    with pytest.raises(ValidationError, match=r"forearms\[1\]: 'lower arms' is not one word"):
+        DiseaseSpec.model_validate(data)

@@ -98,6 +98,8 @@ class Assistant:
         retriever: anything with ``retrieve(query, k)`` returning hits with a ``passage``;
             default: the ``bm25`` retriever over ``spec``.
         k: passages retrieved per question.
+        off_topic: who answers a question that gets no notes: ``base`` (the backend's base
+            model, adapter off) or ``tuned`` (``RetrievalConfig.off_topic``).
         max_tokens: longest model answer, in tokens.
         history: earlier messages of the conversation passed to the model.
     """
@@ -109,6 +111,7 @@ class Assistant:
         retriever: Any = None,
         *,
         k: int = 3,
+        off_topic: str = "base",
         max_tokens: int = 200,
         history: int = 4,
     ) -> None:
@@ -117,13 +120,15 @@ class Assistant:
 
             retriever = load_retriever(spec)
         self.spec, self.backend, self.retriever = spec, backend, retriever
-        self.k, self.max_tokens, self.history = k, max_tokens, history
+        self.k, self.off_topic, self.max_tokens, self.history = k, off_topic, max_tokens, history
 
     @classmethod
     def from_run(cls, run_dir: str | Path, *, device: str | None = None, **kw: Any) -> Assistant:
-        """The assistant of a ``raresupport run`` folder: its disease, model and adapter."""
+        """The assistant of a ``raresupport run`` folder: its disease, model, adapter and
+        retrieval settings (retriever, cut-off, k when retrieval was on, ``off_topic``)."""
         from raresupport.assist.backend import HFBackend
         from raresupport.diseases import load_disease
+        from raresupport.retrieve import RetrievalConfig, load_retriever
 
         run = Path(run_dir)
         cfg_path = run / "run_config.json"
@@ -133,7 +138,11 @@ class Assistant:
         adapter = run / "adapter"
         has_adapter = (adapter / "adapter_config.json").is_file()
         backend = HFBackend.load(cfg["model"], str(adapter) if has_adapter else None, device)
-        return cls(load_disease(cfg["disease"]).spec, backend, **kw)
+        spec = load_disease(cfg["disease"]).spec
+        rcfg = RetrievalConfig.model_validate(cfg.get("retrieval") or {})
+        kw = {"off_topic": rcfg.off_topic, **({"k": rcfg.k} if rcfg.k > 0 else {}), **kw}
+        retriever = load_retriever(spec, rcfg.retriever, **rcfg.options())
+        return cls(spec, backend, retriever, **kw)
 
     # ------------------------------------------------------------------ parts
 
@@ -208,7 +217,8 @@ class Assistant:
         if quotes:
             parts.append(self.quotes_block(quotes))
             yield parts[-1] + "\n\n"
-        raw = self.backend.complete(self.model_messages(messages, hits), self.max_tokens)
+        raw = self.backend.complete(self.model_messages(messages, hits), self.max_tokens,
+                                    base=not hits and self.off_topic == "base")  # fmt: skip
         answer, check = check_citations(whole_sentences(raw), self.spec, n_notes=len(hits))
         answer = answer.strip() or NO_ANSWER
         parts.append(f"{ANSWER_LABEL} {answer}")

@@ -15,9 +15,13 @@ from raresupport.registry import Registry
 
 @runtime_checkable
 class ChatBackend(Protocol):
-    """``complete(messages, max_tokens)``: the assistant turn for OpenAI-style ``messages``."""
+    """``complete(messages, max_tokens, base=)``: the assistant turn for OpenAI-style
+    ``messages``; ``base=True`` asks for the base model's answer (adapter off), for questions the
+    retriever finds off-topic; a backend without an adapter ignores it."""
 
-    def complete(self, messages: list[dict[str, str]], max_tokens: int = 256) -> str: ...
+    def complete(
+        self, messages: list[dict[str, str]], max_tokens: int = 256, *, base: bool = False
+    ) -> str: ...
 
 
 #: backend name -> factory ``(**options) -> ChatBackend``; built-in: ``hf``
@@ -45,16 +49,22 @@ class HFBackend:
         m, tok = load_model(model, adapter=adapter, device=device)
         return cls(m, tok, **kw)
 
-    def complete(self, messages: list[dict[str, str]], max_tokens: int = 256) -> str:
+    def complete(
+        self, messages: list[dict[str, str]], max_tokens: int = 256, *, base: bool = False
+    ) -> str:
+        from contextlib import nullcontext
+
         import torch
 
         from raresupport.chat import render_prompt
         from raresupport.evaluate.base import model_device
+        from raresupport.models.adapter import adapter_off
         from raresupport.tokens import encode_text
 
         prompt = render_prompt(self.tokenizer, messages)
         ids = torch.tensor([encode_text(self.tokenizer, prompt)], device=model_device(self.model))
-        with self._lock, torch.inference_mode():
+        adapter = adapter_off(self.model) if base else nullcontext()
+        with self._lock, adapter, torch.inference_mode():
             out = self.model.generate(
                 input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_tokens,
                 do_sample=False, repetition_penalty=self.repetition_penalty,

@@ -16,6 +16,8 @@ from typing import Any
 from raresupport.errors import RareSupportError
 
 SETTINGS_FILE = "settings.json"
+#: what a run saved before a retrieval setting existed did, so ``eval --run`` repeats it
+BEFORE_SETTING: dict[str, Any] = {"option_notes": 0, "off_topic": "tuned"}
 
 
 class RunSettingsError(RareSupportError):
@@ -67,7 +69,7 @@ def evaluate_cells(
 
     named = benchmark_names(list(benchmarks))
     sets = {name: load_benchmark(path) for name, path in named.items()}
-    rcfg = RetrievalConfig.model_validate(settings["retrieval"])
+    rcfg = RetrievalConfig.model_validate({**BEFORE_SETTING, **settings["retrieval"]})
     backend = LocalModel.load(settings["model"], adapter=adapter)
     cells = ["notes", "plain"] if rcfg.k > 0 else ["plain"]
     out: dict[str, dict[str, Any]] = {}
@@ -81,6 +83,7 @@ def evaluate_cells(
             settings["batch_size"], predictions_path=out_dirs[cell] / "predictions.jsonl",
             progress=False, normalization=settings["normalization"],
             mixed_precision=settings.get("mixed_precision", "no"),  # runs before it: float32
+            off_topic_base=cell == "notes" and adapter is not None and rcfg.off_topic == "base",
         )  # fmt: skip
         for name, block in metrics["benchmarks"].items():
             block["file"] = str(named[name])

@@ -26,6 +26,7 @@ from raresupport.data.jsonl import write_json, write_jsonl
 from raresupport.errors import ConfigError
 from raresupport.evaluate.base import Prediction, model_device, scorers
 from raresupport.evaluate.metrics import answer_distribution, summarize
+from raresupport.models.adapter import adapter_off
 from raresupport.models.precision import autocast
 
 DEFAULT_METHODS: tuple[str, ...] = ("letter", "loglik")
@@ -78,6 +79,7 @@ def evaluate_model(
     *,
     progress: bool = True,
     mixed_precision: str = "auto",
+    off_topic_base: bool = False,
     **options: Any,
 ) -> dict[str, MethodResult]:
     """Score ``items`` with each named scoring rule over ``backend``.
@@ -87,6 +89,9 @@ def evaluate_model(
         methods: registered scorer names that read this kind of backend.
         mixed_precision: ``auto`` | ``bf16`` | ``no``: bf16 autocast for a local model's
             matmuls (:mod:`raresupport.models.precision`; ``EvalConfig.mixed_precision``).
+        off_topic_base: items without notes (the retriever found them off-topic) are scored
+            with the adapter switched off (``RetrievalConfig.off_topic``); items keep their
+            order in the predictions.
         options: passed to every scorer (e.g. ``max_tokens`` for ``generate``).
 
     Returns:
@@ -102,15 +107,24 @@ def evaluate_model(
         model.eval()  # dropout off: scores must be deterministic
     local = backend.kind == "local"
     results: dict[str, MethodResult] = {}
+    groups = [(list(range(len(items))), nullcontext)]
+    if off_topic_base and local:
+        groups = [([i for i, it in enumerate(items) if it.notes], nullcontext),
+                  ([i for i, it in enumerate(items) if not it.notes], lambda: adapter_off(model))]
     try:
         for method in methods:
             scorer = scorers.get(method)
             start = time.perf_counter()
-            with autocast(mixed_precision, model_device(model)) if local else nullcontext():
-                preds = scorer(
-                    backend, items, system_prompt=system_prompt, batch_size=batch_size,
-                    progress=progress, **options,
-                )  # fmt: skip
+            preds: list[Any] = [None] * len(items)
+            for index, context in (g for g in groups if g[0]):
+                with autocast(mixed_precision, model_device(model)) if local else nullcontext(), \
+                        context():
+                    got = scorer(
+                        backend, [items[i] for i in index], system_prompt=system_prompt,
+                        batch_size=batch_size, progress=progress, **options,
+                    )  # fmt: skip
+                for i, pred in zip(index, got, strict=True):
+                    preds[i] = pred
             results[method] = MethodResult(method, preds, time.perf_counter() - start)
     finally:
         if was_training:

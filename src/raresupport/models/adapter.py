@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 import warnings
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -95,3 +96,14 @@ def shape_mismatch_line(adapter_dir: Path, exc: Exception) -> str:
         )
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     return f"cannot load adapter {adapter_dir}: {first}"
+
+
+def adapter_off(model: Any) -> AbstractContextManager[Any]:
+    """A context in which ``model`` answers as its base model: a PEFT model's adapter layers
+    are skipped (``PeftModel.disable_adapter``); any other model is left as it is.
+
+    Used for questions the retriever finds off-topic (``RetrievalConfig.off_topic``).
+    """
+    from peft import PeftModel
+
+    return model.disable_adapter() if isinstance(model, PeftModel) else nullcontext()

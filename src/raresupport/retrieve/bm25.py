@@ -10,10 +10,14 @@ the disease's own words ("sweat") are everywhere and so have the *lowest* weight
 general-medicine question matches generic clinical words ("first-line treatment", "heart rate")
 with high scores. So a query gets notes only when it names the disease: at least ``cutoff`` of
 its words are *anchor* words - the head word of the disease name and each synonym, the body
-sites, and the long (>= 8 letters, not "-ing"/"-ion") words of treatment names (drug and
-procedure names). Stems
+sites, the long (>= 8 letters, not "-ing"/"-ion") words of treatment names (drug and
+procedure names), and the spec's patient words (``lay_terms``). Stems
 match when one is a prefix of the other ("sweaty" -> "sweati" ~ "sweat"). How the rule and its
 value were chosen on generated items is in docs/retrieval.md.
+
+Query expansion. A question written in a patient's words ("my armpits drip") shares few words
+with passages written in the spec's ("axillary"); each patient word of ``lay_terms`` found in a
+query adds the spec words it stands for to the query before scoring.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ def anchor_words(spec: DiseaseSpec) -> list[str]:
         w for t in spec.treatments for w in re.findall(r"[A-Za-z]{8,}", t.name)
         if not w.lower().endswith(("ing", "ion", "ions"))  # "injections", "triggering"
     ]  # fmt: skip
+    words += [w for lay in spec.lay_terms.values() for w in lay]
     return list(dict.fromkeys(w.lower() for w in words))
 
 
@@ -72,6 +77,12 @@ class BM25Retriever:
         self.passages = list(passages) if passages is not None else build_passages(spec)
         self._stem = _stemmer()
         self.anchors = sorted(set(self._tokens([" ".join(anchor_words(spec))])[0]))
+        #: stemmed patient word -> stemmed spec words it stands for (query expansion)
+        self.expansions: dict[str, list[str]] = {}
+        for term, words in spec.lay_terms.items():
+            for word in self._tokens(words):
+                if word:
+                    self.expansions.setdefault(word[0], []).extend(self._tokens([term])[0])
         corpus = self._tokens([_index_text(p) for p in self.passages])
         self._index = bm25s.BM25()
         self._index.index(corpus, show_progress=False)
@@ -96,7 +107,9 @@ class BM25Retriever:
         """BM25 score of every passage for ``query``: float array of shape ``[n_passages]``."""
         import numpy as np
 
-        terms = [t for t in dict.fromkeys(self._tokens([query])[0]) if t in self._vocab]
+        words = self._tokens([query])[0]
+        words += [w for t in words for w in self.expansions.get(t, ())]
+        terms = [t for t in dict.fromkeys(words) if t in self._vocab]
         if not terms:
             return np.zeros(len(self.passages), dtype="float32")
         return self._index.get_scores(terms)

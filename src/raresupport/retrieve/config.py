@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -20,6 +22,21 @@ class RetrievalConfig(BaseModel):
         1.0, ge=0.0,
         description="Relevance gate of the retriever; for bm25 the number of disease anchor "
         "words a question must contain to get notes (0 = always retrieve).",
+    )  # fmt: skip
+    option_notes: int = Field(
+        1, ge=0, le=10,
+        description="How many of the k notes are retrieved for the question with its answer "
+        "options appended (all of them, so the query never singles out the key: the "
+        "question+option query of open-book QA retrieval, Clark et al. 2018, ARC); the others "
+        "for the question alone, which also decides the relevance gate. A question without "
+        "options (the assistant) gets all k from the question. docs/retrieval.md has the "
+        "measurements.",
+    )  # fmt: skip
+    off_topic: Literal["base", "tuned"] = Field(
+        "base",
+        description="Who answers a question that gets no notes (the relevance gate found "
+        "nothing of the disease in it): `base`, the base model with the adapter switched off, "
+        "so tuning cannot cost general knowledge; or `tuned`, the adapter as for any question.",
     )  # fmt: skip
     gold_removed_share: float = Field(
         0.2, ge=0.0, le=1.0,

@@ -1,8 +1,11 @@
 """Notes for items: the same retriever and renderer at training and at evaluation time.
 
-* :func:`with_notes` - evaluation: every item gets the notes retrieved for its question.
-* :func:`raft_notes` - retrieval-aware training (RAFT): every training item gets the notes
-  retrieved for its own text (case and question, never the options or the key); a fixed share
+* :func:`note_hits` - the notes of one item: ``k - option_notes`` retrieved for its question
+  (case and question), which alone decides the relevance gate, and ``option_notes`` for the
+  question with its answer options appended (never the key alone).
+* :func:`with_notes` - evaluation: every item gets its notes.
+* :func:`raft_notes` - retrieval-aware training (RAFT): every training item gets its notes
+  exactly as an evaluation item would; a fixed share
   keeps only distractors (every passage citing one of the item's fact ids removed) and a fixed
   share gets no notes, so the model learns to use notes that help, to ignore notes that do not,
   and to answer without notes.
@@ -28,21 +31,62 @@ FULL, GOLD_REMOVED, NO_NOTES = "full", "gold_removed", "no_notes"
 
 
 def query_of(item: MCQItem | Vignette) -> str:
-    """The text retrieval sees: the case and the question, never the options."""
+    """The question as retrieval sees it: the case and the question, without the options."""
     if isinstance(item, Vignette):
         return f"{item.case.strip()}\n{item.question.strip()}"
     return item.question.strip()
 
 
+def options_query(item: MCQItem | Vignette) -> str:
+    """:func:`query_of` with every answer option appended, one per line (all options, in
+    order, so the query never tells which one is the key)."""
+    return "\n".join([query_of(item), *(str(o).strip() for o in item.options.values())])
+
+
+def note_hits(
+    retriever: Retriever,
+    item: MCQItem | Vignette,
+    config: RetrievalConfig,
+    exclude: Sequence[str] = (),
+    pool: int = 20,
+) -> list[Hit]:
+    """The up to ``config.k`` notes of ``item``, best first.
+
+    ``k - option_notes`` come from :func:`query_of`, the rest from :func:`options_query`
+    (passages not already chosen); when the question gets no hit (the relevance gate), the
+    item gets no notes at all, whatever its options say. Hits citing a fact id in
+    ``exclude`` are dropped first (RAFT's gold-removed items), looking ``pool`` hits deeper.
+    """
+    if config.k <= 0:
+        return []
+    gold = set(exclude)
+    depth = config.k + (pool if gold else 0)
+
+    def kept(query: str) -> list[Hit]:
+        return [h for h in retriever.retrieve(query, k=depth)
+                if not gold & set(h.passage.fact_ids)]  # fmt: skip
+
+    first = kept(query_of(item))
+    if not first:
+        return []
+    n_question = config.k - min(config.option_notes, config.k)
+    hits = first[:n_question]
+    more = kept(options_query(item)) if n_question < config.k else []
+    for hit in [*more, *first[n_question:]]:  # option hits first; question hits fill a gap
+        if len(hits) < config.k and hit.passage.id not in {h.passage.id for h in hits}:
+            hits.append(hit)
+    return hits
+
+
 def with_notes(
     items: Sequence[MCQItem], retriever: Retriever, config: RetrievalConfig
 ) -> list[MCQItem]:
-    """Copies of ``items`` carrying the notes block retrieved for each question."""
+    """Copies of ``items`` carrying their notes block (:func:`note_hits`)."""
     if config.k <= 0:
         return list(items)
     return [
         item.model_copy(update={"notes": notes_block(
-            retriever.retrieve(query_of(item), k=config.k), config.max_note_chars)})
+            note_hits(retriever, item, config), config.max_note_chars)})
         for item in items
     ]  # fmt: skip
 
@@ -63,15 +107,6 @@ def raft_roles(ids: Sequence[str], config: RetrievalConfig, seed: int = 0) -> di
     return roles
 
 
-def distractors(
-    retriever: Retriever, query: str, fact_ids: Sequence[str], k: int, pool: int = 20
-) -> list[Hit]:
-    """The top ``k`` hits for ``query`` after removing every passage citing ``fact_ids``."""
-    gold = set(fact_ids)
-    hits = retriever.retrieve(query, k=k + pool)
-    return [h for h in hits if not gold & set(h.passage.fact_ids)][:k]
-
-
 def raft_notes(
     vignettes: Sequence[Vignette], retriever: Retriever, config: RetrievalConfig, seed: int = 0
 ) -> dict[str, tuple[str, str]]:
@@ -83,17 +118,17 @@ def raft_notes(
         if role == NO_NOTES or config.k <= 0:
             out[v.id] = (role, "")
             continue
-        query = query_of(v)
-        hits = (distractors(retriever, query, v.fact_ids, config.k) if role == GOLD_REMOVED
-                else retriever.retrieve(query, k=config.k))  # fmt: skip
+        gold = v.fact_ids if role == GOLD_REMOVED else ()
+        hits = note_hits(retriever, v, config, gold)
         out[v.id] = (role, notes_block(hits, config.max_note_chars))
     return out
 
 
 def recall_at_k(
-    vignettes: Sequence[Vignette], retriever: Retriever, k: int
+    vignettes: Sequence[Vignette], retriever: Retriever, config: RetrievalConfig
 ) -> dict[str, Any]:
-    """Retrieval quality on items that carry fact ids (the generated val split).
+    """Retrieval quality on items that carry fact ids (the generated val split): how often
+    one of the notes an item is shown (:func:`note_hits`) cites one of its fact ids.
 
     Returns:
         ``{"k", "n", "recall": share of items with a top-k note citing one of their fact ids,
@@ -102,14 +137,14 @@ def recall_at_k(
     found: dict[str, list[bool]] = {}
     gated = 0
     for v in vignettes:
-        hits = retriever.retrieve(query_of(v), k=k)
+        hits = note_hits(retriever, v, config)
         gated += not hits
         ok = any(set(v.fact_ids) & set(h.passage.fact_ids) for h in hits)
         found.setdefault(v.task, []).append(ok)
     flat = [x for xs in found.values() for x in xs]
     n = len(flat)
     return {
-        "k": k, "n": n,
+        "k": config.k, "option_notes": config.option_notes, "n": n,
         "recall": round(sum(flat) / n, 4) if n else None,
         "gated": round(gated / n, 4) if n else None,
         "by_task": {t: round(sum(xs) / len(xs), 4) for t, xs in sorted(found.items())},
@@ -150,7 +185,7 @@ def write_raft_dataset(
     }
     val_path = data_dir / "val.jsonl"
     if val_path.is_file() and config.k > 0:
-        summary["val_recall"] = recall_at_k(load_vignettes(val_path), retriever, config.k)
+        summary["val_recall"] = recall_at_k(load_vignettes(val_path), retriever, config)
     # the source dataset (relative, so a run folder can move): its manifest names the disease
     summary["data"] = os.path.relpath(data_dir, out_dir)
     write_json(out_dir / "retrieval.json", summary)

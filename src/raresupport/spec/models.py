@@ -7,6 +7,7 @@ reference facts by id so generators can draw keys *and* plausible distractors fr
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -264,6 +265,15 @@ class DiseaseSpec(_Model):
         description="System prompt for training and evaluation on this disease.",
     )
     sites: list[str] = Field(default_factory=list, description="Body sites treatments target.")
+    lay_terms: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Patient words for the spec's own words, ``spec words: [patient words]`` "
+        "(``axillae axillary: [armpits, underarms]``, ``botulinum toxin: [Botox]``). Retrieval "
+        "reads a question using a patient word as if it also used the spec words (query "
+        "expansion), and a patient word marks a question as being about the disease (the "
+        "relevance gate), so list only words a general-medicine question would not use. "
+        "One word each.",
+    )  # fmt: skip
     facts: list[Fact] = Field(min_length=1, description="The sourced facts everything cites.")
     diagnostic_criteria: list[DiagnosticCriteria] = Field(
         default_factory=list, description="Criteria for the primary disease (first = main)."
@@ -292,6 +302,15 @@ class DiseaseSpec(_Model):
         default_factory=Phrasing, description="How generated text names the presentation, "
         "and the question stems; defaults suit any disease.",
     )
+
+    @field_validator("lay_terms")
+    @classmethod
+    def _lay_terms_are_words(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for term, words in v.items():
+            for j, word in enumerate(words):
+                if not re.fullmatch(r"[^\W\d_][\w'-]*", word.strip()):
+                    raise ValueError(f"{term}[{j}]: {word!r} is not one word")
+        return v
 
     @model_validator(mode="after")
     def _references_resolve(self) -> DiseaseSpec:
