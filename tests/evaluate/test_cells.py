@@ -66,3 +66,16 @@ def test_report_shows_the_four_cells(tmp_path):
     assert "baseline's best cell (baseline+notes, `loglik`) 40.0%: +40.0 points" in md
     saved = json.loads(paths["metrics"].read_text())
     assert saved["four_cells"]["hh"]["baseline_best"]["cell"] == "baseline+notes"
+
+
+@pytest.mark.parametrize("off_topic, who", [("base", "the base model with the adapter off"),
+                                            ("tuned", "the tuned model without notes")])
+def test_report_says_who_answered_the_questions_without_notes(tmp_path, off_topic, who):
+    noted = json.loads(json.dumps(CELLS["tuned+notes"]))
+    noted["benchmarks"]["hh"]["with_notes"] = 15
+    noted["retrieval"] = {"k": 2, "off_topic": off_topic}
+    paths = write_report(tmp_path, CELLS["baseline"], CELLS["tuned"], "loglik",
+                         cells={"baseline+notes": CELLS["baseline+notes"], "tuned+notes": noted})
+    md = paths["markdown"].read_text()
+    assert f"15 of 20 questions got notes; in tuned+notes, the 5 the relevance gate found " \
+           f"off-topic were answered by {who}" in md

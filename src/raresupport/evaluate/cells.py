@@ -80,6 +80,13 @@ def four_cells(cells: Mapping[str, Any], headline: str) -> dict[str, Any]:
                     "overall": block["overall"], "ci": block["overall_ci"],
                     "by_task": {t: v["acc"] for t, v in block.get("by_task", {}).items()},
                 }  # fmt: skip
+        noted = (cells.get(HEADLINE_CELL) or {})
+        if "with_notes" in noted.get("benchmarks", {}).get(bench, {}):
+            row["notes"] = {
+                "n": noted["benchmarks"][bench].get("n"),
+                "with_notes": noted["benchmarks"][bench]["with_notes"],
+                "off_topic": (noted.get("retrieval") or {}).get("off_topic", "tuned"),
+            }  # fmt: skip
         best = best_baseline_cell(cells, bench, headline)
         if best:
             cell, rule, block = best
@@ -106,6 +113,15 @@ def four_cell_sections(summary: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
         rows.append(["**overall**"] + [_pct(row["cells"][c]["overall"]) for c in present])
         yield "h3", f"{bench} ({row['headline']})"
         yield "table", (["task", *present], rows)
+        if notes := row.get("notes"):
+            rest = notes["n"] - notes["with_notes"]
+            base = notes["off_topic"] == "base"
+            who = ("the base model with the adapter off (`retrieval.off_topic: base`)" if base
+                   else "the tuned model without notes")  # fmt: skip
+            yield "p", (
+                f"{notes['with_notes']} of {notes['n']} questions got notes; in {HEADLINE_CELL}, "
+                f"the {rest} the relevance gate found off-topic were answered by {who}."
+            )
         pair, best = row.get("headline_vs_baseline_best"), row.get("baseline_best")
         if pair and best:
             test = pair["mcnemar"]
