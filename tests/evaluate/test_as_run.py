@@ -78,3 +78,37 @@ def test_eval_run_refuses_a_folder_that_is_not_a_run(tmp_path, hyperhidrosis):
                                    str(hyperhidrosis.benchmark_path), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2
     assert "settings.json: not found" in res.output
+
+
+def test_a_run_saved_before_option_notes_and_routing_is_rescored_as_it_was(
+    run_dir, tmp_path, hyperhidrosis, monkeypatch
+):
+    """Settings without ``option_notes``/``off_topic`` mean question-only notes and the
+    adapter for every question, as such runs were scored."""
+    import raresupport.evaluate.runner as runner
+    from raresupport.chat import notes_block
+    from raresupport.evaluate.as_run import evaluate_cells
+    from raresupport.retrieve import load_retriever
+    from raresupport.retrieve.notes import query_of
+
+    settings = json.loads((run_dir / "eval" / "settings.json").read_text())
+    for key in ("option_notes", "off_topic"):
+        settings["retrieval"].pop(key)
+    seen: dict = {}
+
+    def capture(backend, items, *args, **kw):
+        seen.setdefault("items", items)
+        seen.setdefault("off_topic_base", kw.get("off_topic_base"))
+        raise SystemExit  # stop after the first (notes) cell
+
+    monkeypatch.setattr(runner, "evaluate_benchmarks", capture)
+    with pytest.raises(SystemExit):
+        evaluate_cells(settings, hyperhidrosis.spec, run_dir / "adapter",
+                       [hyperhidrosis.benchmark_path], {"plain": tmp_path / "p",
+                                                        "notes": tmp_path / "n"})  # fmt: skip
+    assert seen["off_topic_base"] is False
+    r = settings["retrieval"]
+    retriever = load_retriever(hyperhidrosis.spec, r["retriever"], cutoff=r["cutoff"])
+    for item in seen["items"]["benchmark"][:20]:
+        hits = retriever.retrieve(query_of(item), k=r["k"])
+        assert item.notes == notes_block(hits, r["max_note_chars"])
