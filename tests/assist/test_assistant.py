@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from raresupport.assist import Assistant, AssistantReply
+from raresupport.errors import RareSupportError
 from raresupport.retrieve import build_passages
 from raresupport.spec import DiseaseSpec
 from tests.assist.conftest import ScriptedBackend
@@ -142,10 +144,13 @@ def test_from_run_uses_the_runs_disease_and_model(tiny_model_dir: Path, tmp_path
 
 def test_an_off_topic_question_goes_to_the_base_model(hyperhidrosis) -> None:
     backend = ScriptedBackend("ok")
-    Assistant(hyperhidrosis.spec, backend).reply("Which drug treats acute gout first?")
+    gout = Assistant(hyperhidrosis.spec, backend).reply("Which drug treats acute gout first?")
     Assistant(hyperhidrosis.spec, backend).reply("How do I use aluminium chloride on my palms?")
     Assistant(hyperhidrosis.spec, backend, off_topic="tuned").reply("Which drug treats gout?")
     assert backend.bases == [True, False, False]
+    assert gout.metadata()["base_model"] and not gout.quotes
+    with pytest.raises(RareSupportError, match="off_topic must be 'base' or 'tuned'"):
+        Assistant(hyperhidrosis.spec, backend, off_topic="maybe")
 
 
 def test_from_run_takes_the_runs_retrieval_settings(tiny_model_dir: Path, tmp_path: Path) -> None:

@@ -14,6 +14,10 @@ GENERAL = [
     "A child has a barking cough and inspiratory stridor at night. What is the likely diagnosis?",
     "Which vaccine is recommended for adults over 65 to prevent invasive pneumococcal disease?",
     "A woman on warfarin starts a course of antibiotics. What should be monitored more often?",
+    # words that begin like a patient word of the spec ("under" ~ "underarm") must not open it
+    "Which vaccine is given to children under 2 years of age?",
+    "What is the underlying cause of iron-deficiency anaemia in a 60-year-old man?",
+    "What fluid is in a saline drip given for dehydration?",
 ]
 
 
@@ -66,7 +70,7 @@ def test_index_is_cached_by_spec_hash_and_options(hh_spec, zebra_spec):
 
 def test_patient_words_open_the_gate_and_expand_to_the_spec_words(hh_spec):
     """``lay_terms``: a question in a patient's words gets the notes of the spec's words."""
-    question = "My armpits drip all day. What can I try first?"
+    question = "My armpits are soaked all day. What can I try first?"
     assert hh_spec.lay_terms
     without = BM25Retriever(hh_spec.model_copy(update={"lay_terms": {}}))
     assert without.retrieve(question, k=3) == []  # no disease word in it: gated
@@ -84,6 +88,7 @@ def test_a_lay_term_must_be_one_word(zebra_spec):
     from raresupport.spec import DiseaseSpec
 
     data = zebra_spec.model_dump(mode="json", by_alias=True)
-    data["lay_terms"] = {"forearms": ["arms", "lower arms"]}
-    with pytest.raises(ValidationError, match=r"forearms\[1\]: 'lower arms' is not one word"):
-        DiseaseSpec.model_validate(data)
+    for bad in ("lower arms", "fore-arms", "arm's"):
+        data["lay_terms"] = {"forearms": ["arms", bad]}
+        with pytest.raises(ValidationError, match=rf"forearms\[1\]: {bad!r} is not one word"):
+            DiseaseSpec.model_validate(data)

@@ -73,6 +73,10 @@ class AssistantReply(BaseModel):
     citations: CitationCheck = Field(default_factory=CitationCheck)
     quotes: list[Quote] = Field(default_factory=list)
     note: str = ""
+    base_model: bool = Field(
+        False, description="The base model answered, adapter off: the question got no notes "
+        "(``RetrievalConfig.off_topic``)."
+    )
 
     @property
     def flags(self) -> list[str]:
@@ -120,6 +124,8 @@ class Assistant:
 
             retriever = load_retriever(spec)
         self.spec, self.backend, self.retriever = spec, backend, retriever
+        if off_topic not in ("base", "tuned"):
+            raise RareSupportError(f"off_topic must be 'base' or 'tuned', not {off_topic!r}")
         self.k, self.off_topic, self.max_tokens, self.history = k, off_topic, max_tokens, history
 
     @classmethod
@@ -217,8 +223,9 @@ class Assistant:
         if quotes:
             parts.append(self.quotes_block(quotes))
             yield parts[-1] + "\n\n"
+        base = not hits and self.off_topic == "base"
         raw = self.backend.complete(self.model_messages(messages, hits), self.max_tokens,
-                                    base=not hits and self.off_topic == "base")  # fmt: skip
+                                    base=base)  # fmt: skip
         answer, check = check_citations(whole_sentences(raw), self.spec, n_notes=len(hits))
         answer = answer.strip() or NO_ANSWER
         parts.append(f"{ANSWER_LABEL} {answer}")
@@ -228,7 +235,7 @@ class Assistant:
         yield note
         yield AssistantReply(
             text="\n\n".join(parts), red_flags=red, answer=answer, raw_answer=raw,
-            citations=check, quotes=quotes, note=note,
+            citations=check, quotes=quotes, note=note, base_model=base,
         )  # fmt: skip
 
     def reply(self, messages: str | Sequence[Message]) -> AssistantReply:

@@ -89,7 +89,7 @@ def evaluate_cells(
             block["file"] = str(named[name])
             if cell == "notes":
                 block["with_notes"] = sum(bool(i.notes) for i in items[name])
-        metrics["retrieval"] = settings["retrieval"] if cell == "notes" else None
+        metrics["retrieval"] = rcfg.model_dump(mode="json") if cell == "notes" else None
         metrics["model"] = {"name": settings["model"], "adapter": str(adapter) if adapter else None}
         write_metrics(out_dirs[cell] / "metrics.json", metrics)
         out[cell] = metrics

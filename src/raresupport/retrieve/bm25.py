@@ -12,8 +12,9 @@ with high scores. So a query gets notes only when it names the disease: at least
 its words are *anchor* words - the head word of the disease name and each synonym, the body
 sites, the long (>= 8 letters, not "-ing"/"-ion") words of treatment names (drug and
 procedure names), and the spec's patient words (``lay_terms``). Stems
-match when one is a prefix of the other ("sweaty" -> "sweati" ~ "sweat"). How the rule and its
-value were chosen on generated items is in docs/retrieval.md.
+match when one is a prefix of the other and, when the query's is the shorter, by at most two
+letters ("sweaty" -> "sweati" ~ "sweat", "axilla" ~ "axillari"; "under" !~ "underarm"). How
+the rule and its value were chosen on generated items is in docs/retrieval.md.
 
 Query expansion. A question written in a patient's words ("my armpits drip") shares few words
 with passages written in the spec's ("axillary"); each patient word of ``lay_terms`` found in a
@@ -100,7 +101,8 @@ class BM25Retriever:
         terms = set(self._tokens([query])[0])
         return sum(
             1 for a in self.anchors
-            if any(t.startswith(a) or (len(t) >= 4 and a.startswith(t)) for t in terms)
+            if any(t.startswith(a) or (len(t) >= 4 and a.startswith(t) and len(a) - len(t) <= 2)
+                   for t in terms)
         )  # fmt: skip
 
     def scores(self, query: str) -> Any:

@@ -28,9 +28,9 @@ class RetrievalConfig(BaseModel):
         description="How many of the k notes are retrieved for the question with its answer "
         "options appended (all of them, so the query never singles out the key: the "
         "question+option query of open-book QA retrieval, Clark et al. 2018, ARC); the others "
-        "for the question alone, which also decides the relevance gate. A question without "
-        "options (the assistant) gets all k from the question. docs/retrieval.md has the "
-        "measurements.",
+        "for the question alone, which also decides the relevance gate. At most k are used; a "
+        "question without options (the assistant) gets all k from the question. "
+        "docs/retrieval.md has the measurements.",
     )  # fmt: skip
     off_topic: Literal["base", "tuned"] = Field(
         "base",

@@ -272,7 +272,7 @@ class DiseaseSpec(_Model):
         "reads a question using a patient word as if it also used the spec words (query "
         "expansion), and a patient word marks a question as being about the disease (the "
         "relevance gate), so list only words a general-medicine question would not use. "
-        "One word each.",
+        "One word each, letters only (the retriever splits words at hyphens and apostrophes).",
     )  # fmt: skip
     facts: list[Fact] = Field(min_length=1, description="The sourced facts everything cites.")
     diagnostic_criteria: list[DiagnosticCriteria] = Field(
@@ -308,7 +308,7 @@ class DiseaseSpec(_Model):
     def _lay_terms_are_words(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
         for term, words in v.items():
             for j, word in enumerate(words):
-                if not re.fullmatch(r"[^\W\d_][\w'-]*", word.strip()):
+                if not re.fullmatch(r"[^\W\d_]+", word.strip()):
                     raise ValueError(f"{term}[{j}]: {word!r} is not one word")
         return v
 
