@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +24,7 @@ from raresupport.assist.backend import ChatBackend
 from raresupport.assist.citations import CitationCheck, check_citations
 from raresupport.assist.rules import RedFlagHit, match_red_flags
 from raresupport.errors import RareSupportError
+from raresupport.retrieve.config import OffTopic
 from raresupport.spec import DiseaseSpec
 
 INSTRUCTIONS = (
@@ -115,7 +116,7 @@ class Assistant:
         retriever: Any = None,
         *,
         k: int = 3,
-        off_topic: str = "base",
+        off_topic: OffTopic = "base",
         max_tokens: int = 200,
         history: int = 4,
     ) -> None:
@@ -124,7 +125,7 @@ class Assistant:
 
             retriever = load_retriever(spec)
         self.spec, self.backend, self.retriever = spec, backend, retriever
-        if off_topic not in ("base", "tuned"):
+        if off_topic not in get_args(OffTopic):
             raise RareSupportError(f"off_topic must be 'base' or 'tuned', not {off_topic!r}")
         self.k, self.off_topic, self.max_tokens, self.history = k, off_topic, max_tokens, history
 

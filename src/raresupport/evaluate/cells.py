@@ -80,11 +80,11 @@ def four_cells(cells: Mapping[str, Any], headline: str) -> dict[str, Any]:
                     "overall": block["overall"], "ci": block["overall_ci"],
                     "by_task": {t: v["acc"] for t, v in block.get("by_task", {}).items()},
                 }  # fmt: skip
-        noted = (cells.get(HEADLINE_CELL) or {})
-        if "with_notes" in noted.get("benchmarks", {}).get(bench, {}):
+        noted = cells.get(HEADLINE_CELL) or {}
+        counted = noted.get("benchmarks", {}).get(bench, {})
+        if "with_notes" in counted:
             row["notes"] = {
-                "n": noted["benchmarks"][bench].get("n"),
-                "with_notes": noted["benchmarks"][bench]["with_notes"],
+                "n": counted.get("n"), "with_notes": counted["with_notes"],
                 "off_topic": (noted.get("retrieval") or {}).get("off_topic", "tuned"),
             }  # fmt: skip
         best = best_baseline_cell(cells, bench, headline)

@@ -81,9 +81,10 @@ class BM25Retriever:
         #: stemmed patient word -> stemmed spec words it stands for (query expansion)
         self.expansions: dict[str, list[str]] = {}
         for term, words in spec.lay_terms.items():
+            stands_for = self._tokens([term])[0]
             for word in self._tokens(words):
                 if word:
-                    self.expansions.setdefault(word[0], []).extend(self._tokens([term])[0])
+                    self.expansions.setdefault(word[0], []).extend(stands_for)
         corpus = self._tokens([_index_text(p) for p in self.passages])
         self._index = bm25s.BM25()
         self._index.index(corpus, show_progress=False)

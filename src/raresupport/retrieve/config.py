@@ -6,6 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+#: who answers a question that gets no notes (``RetrievalConfig.off_topic``)
+OffTopic = Literal["base", "tuned"]
+
 
 class RetrievalConfig(BaseModel):
     """Which notes a prompt gets, in training and in evaluation.
@@ -32,7 +35,7 @@ class RetrievalConfig(BaseModel):
         "question without options (the assistant) gets all k from the question. "
         "docs/retrieval.md has the measurements.",
     )  # fmt: skip
-    off_topic: Literal["base", "tuned"] = Field(
+    off_topic: OffTopic = Field(
         "base",
         description="Who answers a question that gets no notes (the relevance gate found "
         "nothing of the disease in it): `base`, the base model with the adapter switched off, "
