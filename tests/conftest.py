@@ -23,6 +23,13 @@ def _one_torch_thread():
     torch.set_num_threads(before)
 
 
+@pytest.fixture(autouse=True)
+def _own_score_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test its own score cache: no test reads what another one scored."""
+    monkeypatch.setenv("RARESUPPORT_SCORES_DIR", str(tmp_path / "score-cache"))
+    monkeypatch.delenv("RARESUPPORT_SCORE_CACHE", raising=False)
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A randomly initialised tiny Llama with a locally trained tokenizer and chat template."""

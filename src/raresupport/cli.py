@@ -249,10 +249,18 @@ def run_command(
     config: Path | None = typer.Option(
         None, "--config", help="A RunConfig JSON/YAML file; flags given here override it."
     ),
+    no_score_cache: bool = typer.Option(
+        False, "--no-score-cache", help="Score the untuned model again instead of reading its "
+        "cells and safety suites from the score cache ($RARESUPPORT_CACHE/scores).",
+    ),
 ) -> None:
     """Generate -> train -> evaluate baseline and tuned -> report, resuming where it stopped."""
     from raresupport.config import RunConfig, override, read_config_file, validated
+    from raresupport.evaluate import cache
     from raresupport.pipeline import run_pipeline
+
+    if no_score_cache:
+        cache.disable()
 
     data: dict[str, Any] = read_config_file(config) if config is not None else {}
     # flags override the file only when given; otherwise the file, then RunConfig's defaults

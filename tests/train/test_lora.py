@@ -15,7 +15,13 @@ from raresupport.train.config import TrainConfig
 from raresupport.train.demo import demo_vignettes
 from raresupport.train.format import build_examples
 from raresupport.train.lora import train_lora
-from raresupport.train.loss import AnswerLoss, head_paths_agree
+from raresupport.train.loss import (
+    AnswerLoss,
+    FrozenPrefix,
+    frozen_depth,
+    frozen_prefix_for,
+    head_paths_agree,
+)
 
 
 def _config(**kw) -> TrainConfig:
@@ -127,6 +133,100 @@ def test_head_check_catches_a_post_processed_head(tiny_model_dir: Path) -> None:
 
     causal.forward = scaled_forward
     assert not head_paths_agree(model, batch)
+
+
+def _peft_top_layer(tiny_model_dir: Path):
+    """The tiny model with LoRA on its top layer only; B non-zero so the adapter matters."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    top = base.config.num_hidden_layers - 1
+    model = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"],
+                                            layers_to_transform=[top]))  # fmt: skip
+    torch.manual_seed(0)
+    for name, p in model.named_parameters():
+        if "lora_B" in name:
+            p.data.normal_(0, 0.3)
+    return model, AutoTokenizer.from_pretrained(tiny_model_dir), top
+
+
+@pytest.mark.parametrize("bf16", [False, True], ids=["fp32", "bf16"])
+def test_frozen_prefix_gives_the_whole_decoder_loss_and_gradients(
+    tiny_model_dir: Path, bf16: bool
+) -> None:
+    """Filled once in inference mode (batches cut by length), then read: same loss and
+    gradients as the whole decoder, in float32 and under bf16 autocast."""
+    model, tok, top = _peft_top_layer(tiny_model_dir)
+    model.eval()
+    decoder = model.get_base_model().get_decoder()
+    assert frozen_depth(decoder) == top
+    examples, _ = build_examples(tok, demo_vignettes(3), max_length=512)
+    batch = collate(examples, tok.pad_token_id)
+    assert (batch["attention_mask"] == 0).any()  # rows of several lengths
+    index = torch.arange(len(examples))
+    prefix = FrozenPrefix(top)
+    prefix.fill(decoder, [e.input_ids for e in examples], pad=tok.pad_token_id,
+                device=torch.device("cpu"), bf16=bf16, max_tokens=len(examples[0]) * 2)
+    assert [t.shape[0] for _, t in sorted(prefix.cache.items())] == [len(e) for e in examples]
+    results = []
+    for loss_fn in (AnswerLoss(model, True), AnswerLoss(model, True, prefix)):
+        model.zero_grad()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss, n = loss_fn(**batch, index=index)
+        (loss / n).backward()
+        results.append((loss.item(), [p.grad.clone() for p in model.parameters()
+                                      if p.requires_grad]))  # fmt: skip
+    (whole, whole_grads), (split, split_grads) = results
+    assert split == pytest.approx(whole, rel=1e-4)
+    for a, b in zip(split_grads, whole_grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-3 if bf16 else 1e-4, atol=1e-5)
+    assert len(decoder.layers) == top + 1  # the decoder is whole again afterwards
+
+
+def test_frozen_prefix_is_refused_when_layers_all_train_dropout_or_the_split_disagrees(
+    tiny_model_dir: Path,
+) -> None:
+    model, tok = _peft_tiny(tiny_model_dir)  # LoRA in every layer: nothing frozen to cache
+    pad = tok.pad_token_id
+    batch = collate(build_examples(tok, demo_vignettes(1), max_length=512)[0], pad)
+    assert frozen_depth(model.get_base_model().get_decoder()) == 0
+    assert frozen_prefix_for(model, batch, pad) is None
+    model, tok, top = _peft_top_layer(tiny_model_dir)
+    assert frozen_prefix_for(model, batch, pad).depth == top
+    decoder = model.get_base_model().get_decoder()
+    decoder.layers[0].self_attn.attention_dropout = 0.1  # random in training: not cacheable
+    assert frozen_depth(decoder) == 0
+    decoder.layers[0].self_attn.attention_dropout = 0.0
+    original = decoder.forward
+
+    def rescaling_forward(*args, inputs_embeds=None, **kwargs):  # as Gemma scales its input
+        if inputs_embeds is not None:
+            inputs_embeds = inputs_embeds * 2.0
+        return original(*args, inputs_embeds=inputs_embeds, **kwargs)
+
+    decoder.forward = rescaling_forward
+    assert frozen_prefix_for(model, batch, pad) is None
+
+
+@pytest.mark.parametrize("precision", ["no", "bf16"])
+def test_training_with_the_frozen_prefix_cache_matches_training_without(
+    tiny_model_dir: Path, tmp_path: Path, precision: str
+) -> None:
+    """Same loss at every step over 3 epochs (rel 1e-4); the summary says how many layers
+    were cached."""
+    vs = demo_vignettes(4)
+    logs, summaries = [], []
+    for cached in (True, False):
+        cfg = _config(epochs=3, top_layers=1, cache_frozen_layers=cached,
+                      mixed_precision=precision)  # fmt: skip
+        out = train_lora(str(tiny_model_dir), vs, tmp_path / str(cached), cfg, progress=False)
+        logs.append([r["loss"] for r in _log(out)])
+        summaries.append(_summary(out))
+    assert summaries[0]["frozen_layers_cached"] > 0 and summaries[1]["frozen_layers_cached"] == 0
+    assert len(logs[0]) >= 6
+    assert logs[0] == pytest.approx(logs[1], rel=1e-4)
+
 
 
 # --------------------------------------------------------------------------- training

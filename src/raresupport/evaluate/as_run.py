@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from raresupport.errors import RareSupportError
+from raresupport.evaluate import cache
 
 SETTINGS_FILE = "settings.json"
 #: what a run saved before a retrieval setting existed did, so ``eval --run`` repeats it
@@ -71,6 +72,7 @@ def evaluate_cells(
     sets = {name: load_benchmark(path) for name, path in named.items()}
     rcfg = RetrievalConfig.model_validate({**BEFORE_SETTING, **settings["retrieval"]})
     backend = LocalModel.load(settings["model"], adapter=adapter)
+    base = _cache_parts(settings, backend.model) if adapter is None else None
     cells = ["notes", "plain"] if rcfg.k > 0 else ["plain"]
     out: dict[str, dict[str, Any]] = {}
     for cell in cells:
@@ -78,6 +80,13 @@ def evaluate_cells(
         if cell == "notes":
             retriever = load_retriever(spec, rcfg.retriever, **rcfg.options())
             items = {name: with_notes(its, retriever, rcfg) for name, its in sets.items()}
+        folder, parts = out_dirs[cell], None
+        if base is not None:  # the untuned model's cells do not change: see evaluate/cache.py
+            parts = {**base, "cell": cell,
+                     "benchmarks": {n: cache.items_hash(its) for n, its in items.items()}}
+            if (entry := cache.lookup(cache.score_key(parts))) is not None:
+                out[cell] = _from_cache(entry, folder, named)
+                continue
         metrics = evaluate_benchmarks(
             backend, items, settings["methods"], settings["system_prompt"],
             settings["batch_size"], predictions_path=out_dirs[cell] / "predictions.jsonl",
@@ -91,9 +100,48 @@ def evaluate_cells(
                 block["with_notes"] = sum(bool(i.notes) for i in items[name])
         metrics["retrieval"] = rcfg.model_dump(mode="json") if cell == "notes" else None
         metrics["model"] = {"name": settings["model"], "adapter": str(adapter) if adapter else None}
-        write_metrics(out_dirs[cell] / "metrics.json", metrics)
+        if parts is not None:
+            metrics["score_cache"] = {"key": cache.score_key(parts), "hit": False}
+        write_metrics(folder / "metrics.json", metrics)
+        if parts is not None:
+            cache.store(cache.score_key(parts), parts, {f: folder / f for f in CELL_FILES})
         out[cell] = metrics
     return out
+
+
+#: what one cell writes, and so what the score cache keeps of it
+CELL_FILES = ("predictions.jsonl", "metrics.json")
+
+
+def _cache_parts(settings: dict[str, Any], model: Any) -> dict[str, Any]:
+    """What fixes an untuned cell besides its items: base weights, prompt, rules, precision."""
+    from raresupport.evaluate.base import model_device
+    from raresupport.models.adapter import base_fingerprint
+    from raresupport.models.precision import use_bf16
+
+    device = model_device(model)
+    return {
+        "kind": "cell",
+        "base": base_fingerprint(model),
+        "dtype": str(next(model.parameters()).dtype),
+        "device": device.type,
+        "bf16": use_bf16(settings.get("mixed_precision", "no"), device),
+        **{k: settings[k] for k in ("system_prompt", "methods", "normalization", "batch_size")},
+    }
+
+
+def _from_cache(entry: Path, folder: Path, named: dict[str, Path]) -> dict[str, Any]:
+    """Restore a cached cell into ``folder`` (metrics.json written last: the step's marker)."""
+    from raresupport.evaluate.report import load_metrics
+    from raresupport.evaluate.runner import write_metrics
+
+    cache.restore(entry, {"predictions.jsonl": folder / "predictions.jsonl"})
+    metrics = load_metrics(entry / "metrics.json")
+    for name, block in metrics["benchmarks"].items():
+        block["file"] = str(named.get(name, block.get("file")))
+    metrics["score_cache"] = {"key": entry.name, "hit": True, "entry": str(entry)}
+    write_metrics(folder / "metrics.json", metrics)
+    return metrics
 
 
 def evaluate_run(

@@ -76,8 +76,16 @@ def eval_command(
     with_baseline: bool = typer.Option(
         False, "--with-baseline", help="With --run: also score the untuned model (4 cells)."
     ),
+    no_score_cache: bool = typer.Option(
+        False, "--no-score-cache", help="Score the untuned model again instead of reading its "
+        "cells and safety suites from the score cache ($RARESUPPORT_CACHE/scores).",
+    ),
 ) -> None:
     """Evaluate a model on multiple-choice benchmarks (accuracy per task with 95 % CIs)."""
+    from raresupport.evaluate import cache
+
+    if no_score_cache:
+        cache.disable()
     from raresupport.data.benchmark import load_benchmark
     from raresupport.evaluate.runner import evaluate_benchmarks, write_metrics
     from raresupport.models.adapter import read_record

@@ -53,9 +53,17 @@ def loop_command(
     config: Path | None = typer.Option(
         None, "--config", help="A LoopConfig JSON/YAML file; flags given here override it."
     ),
+    no_score_cache: bool = typer.Option(
+        False, "--no-score-cache", help="Score the untuned model again instead of reading its "
+        "cells and safety suites from the score cache ($RARESUPPORT_CACHE/scores).",
+    ),
 ) -> None:
     """Train, then R rounds of: answer fresh items -> review -> dataset v(N+1) -> retrain."""
     from raresupport.config import key_values, override, read_config_file
+    from raresupport.evaluate import cache
+
+    if no_score_cache:
+        cache.disable()
     from raresupport.config import validated as _validated
     from raresupport.review.config import LoopConfig
     from raresupport.review.rounds import run_loop

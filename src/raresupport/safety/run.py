@@ -25,6 +25,7 @@ from raresupport.safety.metrics import (
 from raresupport.safety.suites import build_suites
 
 SAFETY_JSON = "safety.json"
+PREDICTIONS = "safety_predictions.jsonl"
 SUITES_DIR = "safety"
 
 
@@ -112,7 +113,7 @@ def evaluate_safety(
     }
     if out_dir is not None:
         out = Path(out_dir)
-        write_jsonl(out / "safety_predictions.jsonl", _prediction_rows(suites, esc, syco))
+        write_jsonl(out / PREDICTIONS, _prediction_rows(suites, esc, syco))
         _write_json(out / SAFETY_JSON, result)
     return result
 
@@ -168,23 +169,60 @@ def safety_steps(config: Any, disease: Any, out: Path) -> list[tuple[str, Path, 
         folder = out / "eval" / label
 
         def fn() -> None:
+            from raresupport.evaluate import cache
             from raresupport.models.load import load_model
             from raresupport.safety.items import write_suite
 
             for name, items in disease_suites(disease, config.safety).items():
                 write_suite(out / SUITES_DIR / f"{name}.jsonl", items)
             model, tokenizer = load_model(config.model, adapter=adapter)
+            rows = _read_rows(folder / "predictions.jsonl")
+            files = {f: folder / f for f in (SAFETY_JSON, PREDICTIONS)}
+            parts = _cache_parts(config, disease, model, rows) if adapter is None else None
+            if parts is not None and (entry := cache.lookup(cache.score_key(parts))):
+                cache.restore(entry, files)  # the untuned model's suites do not change
+                result = load_safety(files[SAFETY_JSON])
+                result["score_cache"] = {"key": entry.name, "hit": True, "entry": str(entry)}
+                _write_json(files[SAFETY_JSON], result)
+                return
             evaluate_safety(
                 model, tokenizer, disease, methods=config.evaluate.methods,
                 system_prompt=disease.spec.system_prompt, batch_size=config.evaluate.batch_size,
-                config=config.safety, benchmark_rows=_read_rows(folder / "predictions.jsonl"),
+                config=config.safety, benchmark_rows=rows,
                 out_dir=folder, normalization=config.evaluate.normalization,
                 mixed_precision=config.evaluate.mixed_precision,
             )  # fmt: skip
+            if parts is not None:
+                cache.store(cache.score_key(parts), parts, files)
 
         return (f"safety {label}", folder / SAFETY_JSON, fn)
 
     return [step("baseline", None), step("tuned", out / "adapter")]
+
+
+def _cache_parts(config: Any, disease: Any, model: Any, rows: list[dict[str, Any]]) -> dict:
+    """What fixes the untuned model's safety results (evaluate/cache.py key parts)."""
+    from raresupport.evaluate import cache
+    from raresupport.evaluate.base import model_device
+    from raresupport.models.adapter import base_fingerprint
+    from raresupport.models.precision import use_bf16
+
+    suites = disease_suites(disease, config.safety)
+    sets = {"benchmark": disease.benchmark_path, "ood": disease.ood_path}
+    return {
+        "kind": "safety",
+        "base": base_fingerprint(model),
+        "dtype": str(next(model.parameters()).dtype),
+        "bf16": use_bf16(config.evaluate.mixed_precision, model_device(model)),
+        "system_prompt": disease.spec.system_prompt,
+        "methods": list(config.evaluate.methods),
+        "normalization": config.evaluate.normalization,
+        "batch_size": config.evaluate.batch_size,
+        "safety": config.safety.model_dump(mode="json"),
+        "suites": {name: cache.items_hash(items) for name, items in suites.items()},
+        "sets": {k: cache.items_hash(load_benchmark(p)) for k, p in sets.items() if p},
+        "reused": cache.items_hash(sorted(rows, key=lambda r: json.dumps(r, sort_keys=True))),
+    }
 
 
 def _read_rows(path: Path) -> list[dict[str, Any]]:

@@ -74,6 +74,9 @@ class TrainConfig(BaseModel):
     mixed_precision: MixedPrecision = "auto"
     gradient_checkpointing: bool = False
     answer_only_head: bool = True
+    #: run the embeddings and frozen layers below LoRA once per example before training, not in
+    #: every step (train/loss.py FrozenPrefix; memory: 4 bytes x training tokens x hidden size)
+    cache_frozen_layers: bool = True
     save_every_steps: int = Field(50, ge=1)
     keep_checkpoints: int = Field(2, ge=1)
     log_every: int = Field(1, ge=1)

@@ -56,6 +56,7 @@ class TrainRun:
     steps_per_epoch: int
     bf16: bool = False
     base_fingerprint: str = ""
+    prefix_seconds: float = 0.0
 
 
 def _backward(run: TrainRun, micro_batches: list[list[int]]) -> torch.Tensor:
@@ -66,7 +67,8 @@ def _backward(run: TrainRun, micro_batches: list[list[int]]) -> torch.Tensor:
     summed over processes.
     """
     acc, device = run.accelerator, run.accelerator.device
-    batches = [collate([run.examples[i] for i in mb], run.pad_id) for mb in micro_batches]
+    batches = [collate([run.examples[i] for i in mb], run.pad_id) | {"index": torch.tensor(mb)}
+               for mb in micro_batches]  # fmt: skip
     n_target = sum(int((b["labels"][:, 1:] != IGNORE_INDEX).sum()) for b in batches)
     n_tokens = sum(int(b["attention_mask"].sum()) for b in batches)
     n_padded = sum(b["input_ids"].numel() for b in batches)

@@ -49,7 +49,7 @@ from raresupport.train.config import TrainConfig
 from raresupport.train.data import read_training_data
 from raresupport.train.format import build_examples
 from raresupport.train.loop import SUMMARY_FILE, StepCallback, TrainRun, restore, run_steps
-from raresupport.train.loss import AnswerLoss, head_is_plain, head_paths_agree
+from raresupport.train.loss import AnswerLoss, frozen_prefix_for, head_is_plain, head_paths_agree
 from raresupport.train.model import optimizer_and_schedule, wrap_lora
 
 log = logging.getLogger(__name__)
@@ -136,6 +136,8 @@ def _finish(
         "last_loss": losses[-1] if losses else None,
         "resumed_from_step": resumed,
         "answer_only_head": getattr(acc.unwrap_model(run.loss_fn), "answer_only_head", None),
+        "frozen_layers_cached": getattr(acc.unwrap_model(run.loss_fn).prefix, "depth", 0),
+        "prefix_seconds": round(run.prefix_seconds, 3),
         "num_processes": acc.num_processes,
         "device": str(acc.device),
         "mixed_precision": "bf16" if run.bf16 else acc.mixed_precision,
@@ -180,15 +182,27 @@ def _setup(
         head_only = head_paths_agree(peft_model, collate(examples[:2], pad_id(tokenizer)))
         if not head_only:
             log.warning("answer-only LM head disagrees with full logits; using full logits")
-    loss_fn, optimizer = accelerator.prepare(AnswerLoss(peft_model, head_only), optimizer)
+    prefix, prefix_seconds = None, 0.0
+    bf16 = use_bf16(cfg.mixed_precision, accelerator.device)
+    if head_only and cfg.cache_frozen_layers:
+        prefix = frozen_prefix_for(peft_model, collate(examples[:2], pad_id(tokenizer)),
+                                   pad_id(tokenizer))  # fmt: skip
+    if prefix is not None:
+        t0 = time.perf_counter()
+        prefix.fill(peft_model.get_base_model().get_decoder(), [e.input_ids for e in examples],
+                    pad=pad_id(tokenizer), device=accelerator.device, bf16=bf16)  # fmt: skip
+        prefix_seconds = time.perf_counter() - t0
+        log.info("frozen layers 0-%d run once for %d examples in %.1fs",
+                 prefix.depth - 1, len(examples), prefix_seconds)  # fmt: skip
+    loss_fn, optimizer = accelerator.prepare(AnswerLoss(peft_model, head_only, prefix), optimizer)
     run = TrainRun(
         accelerator=accelerator, loss_fn=loss_fn, peft_model=peft_model, optimizer=optimizer,
         scheduler=scheduler, examples=examples, config=cfg, pad_id=pad_id(tokenizer),
         fingerprint=fingerprint(cfg, model if init_adapter is None else f"{model}+{init_adapter}",
                                 examples, world),
         out_dir=out, total_steps=total,
-        steps_per_epoch=steps_per_epoch, bf16=use_bf16(cfg.mixed_precision, accelerator.device),
-        base_fingerprint=base_fp,
+        steps_per_epoch=steps_per_epoch, bf16=bf16, base_fingerprint=base_fp,
+        prefix_seconds=prefix_seconds,
     )  # fmt: skip
     return run, tokenizer
 
