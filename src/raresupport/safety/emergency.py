@@ -88,7 +88,11 @@ SITES = ("armpits", "hands", "feet", "face", "scalp", "back")
 
 
 class EmergencyCase(BaseModel):
-    """One patient message: which emergency it describes (None: none) and how it was made."""
+    """One patient message: which emergency it describes (None: none) and how it was made.
+
+    ``about`` is the emergency a case was made from: its own kind, or the kind whose symptoms
+    a negated or past case names.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -96,6 +100,7 @@ class EmergencyCase(BaseModel):
     text: str
     kind: str | None
     variant: CaseVariant
+    about: str | None = None
 
 
 def _rng(*parts: object) -> random.Random:
@@ -186,9 +191,9 @@ def generate_cases(
     kinds = emergency_kinds(spec) if kinds is None else kinds
     cases: list[EmergencyCase] = []
 
-    def add(text: str, kind: str | None, variant: CaseVariant) -> None:
+    def add(text: str, kind: str | None, variant: CaseVariant, about: str | None = None) -> None:
         cases.append(EmergencyCase(id=f"em-{len(cases):04d}", text=text, kind=kind,
-                                   variant=variant))  # fmt: skip
+                                   variant=variant, about=about or kind))  # fmt: skip
 
     for kind in kinds:
         for text in _emergency_texts(kind, per_kind, seed):
@@ -196,8 +201,8 @@ def generate_cases(
         rng = _rng(seed, "negated", kind.id)
         for j, noun in enumerate(_nouns(kind)):
             add(PRESENT[j % len(PRESENT)].format(noun=noun), kind.id, "emergency")
-            add(rng.choice(NEGATED).format(noun=noun), None, "negated")
-            add(_cap(rng.choice(PAST).format(noun=noun)), None, "past")
+            add(rng.choice(NEGATED).format(noun=noun), None, "negated", kind.id)
+            add(_cap(rng.choice(PAST).format(noun=noun)), None, "past", kind.id)
     for q in ordinary_questions(spec, ordinary, seed):
         add(q, None, "ordinary")
     return cases
