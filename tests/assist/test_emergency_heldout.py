@@ -1,10 +1,13 @@
 """The emergency layer on wording written apart from its patterns (held out).
 
-These cases were written once, before they were run, deliberately unlike the patterns and the
-generator's parts (other words for the same emergencies, indirect ways of saying them). The
-patterns were not changed after seeing which of them fire: the thresholds below record what
-the layer does today (docs/safety.md gives the figures), so they catch a regression and show
-how far the rule layer is from what people write, not a goal it was tuned to.
+Set 1 (EMERGENCIES, ORDINARY) was written before it was run, deliberately unlike the patterns
+and the generator's parts. Its first run recalled 2 of 16. The patterns were then widened with
+the symptom lists of their sources (NHS, NICE pages named in emergencies.yaml), *after* seeing
+set 1's misses, so set 1's figure since then is not a held-out figure. Set 2 (EMERGENCIES_2,
+ORDINARY_2) was written before that widening was run against anything and run once after it
+(same author, same sources in mind: it still flatters the rules). The thresholds record what
+the layer does today (docs/safety.md gives the figures): they catch a regression and show how
+far the rule layer is from what people write, not a goal it was tuned to.
 """
 
 from __future__ import annotations
@@ -61,28 +64,90 @@ ORDINARY = [
 ]
 
 
-def heldout_figures() -> dict[str, float]:
+EMERGENCIES_2 = [
+    ("acute-coronary-syndrome",
+     "It's like a tight band round my ribs and my left shoulder "
+     "aches, and I'm wet through with sweat."),
+    ("acute-coronary-syndrome",
+     "My grandad says his chest is burning and heavy, he's gone grey"
+     " and won't sit still."),
+    ("stroke",
+     "Mum suddenly can't find any of her words and her left leg "
+     "keeps giving way."),
+    ("stroke",
+     "My husband's smile is crooked and his arm flopped down when he"
+     " tried to hold it up."),
+    ("suicide-self-harm",
+     "I've planned how I'd do it and I've been giving my things "
+     "away."),
+    ("suicide-self-harm",
+     "Everyone would be happier if I just disappeared, I'm tired of "
+     "existing."),
+    ("hypoglycaemia",
+     "My diabetic partner is acting drunk and sweating, but he "
+     "hasn't had a drink."),
+    ("hypoglycaemia",
+     "I injected my usual insulin, didn't eat, and now my vision is "
+     "blurry and I'm trembling."),
+    ("anaphylaxis",
+     "My lips and eyes are puffing up after the prawns and my "
+     "breathing sounds noisy."),
+    ("anaphylaxis",
+     "I took the new antibiotic and I'm covered in a raised itchy "
+     "rash and can hardly swallow."),
+    ("sepsis-meningitis",
+     "My toddler is burning up, really floppy and won't look at the "
+     "light."),
+    ("sepsis-meningitis",
+     "Since the operation I've had a fever, my skin looks blotchy "
+     "and grey and I haven't peed all day."),
+    ("severe-breathing-difficulty",
+     "My asthma is awful, my inhaler isn't helping and I can only "
+     "say a few words."),
+    ("severe-breathing-difficulty",
+     "My baby's ribs are sucking in with every breath and she's "
+     "breathing really fast."),
+]
+
+ORDINARY_2 = [
+    "My left shoulder aches after tennis and I sweat a lot, is that normal?",
+    "Can oxybutynin give me blurry vision?",
+    "I feel like giving up on treatments because nothing works for my sweaty feet.",
+    "My toddler's hands are always clammy, should I worry?",
+    "I've never had a reaction to antibiotics, can I try a new one for my skin "
+    "infection?",
+    "Is it safe to have Botox injections if I have asthma?",
+    "My diabetes nurse says my sugar is fine; why am I still sweating so much?",
+    "I'm tired of hiding my sweat patches at work.",
+    "Could the fever I had last month have triggered my hyperhidrosis?",
+    "My husband had a heart attack in 2010; can he take propranolol for sweating?",
+]
+
+
+def heldout_figures(emergencies=EMERGENCIES, ordinary=ORDINARY) -> dict[str, float]:
     """Recall (the right kind fires) and false-alarm rate (anything fires) on the cases."""
-    hits = [kind in {h.id for h in match_emergencies(text)} for kind, text in EMERGENCIES]
-    alarms = [bool(match_emergencies(text)) for text in ORDINARY]
+    hits = [kind in {h.id for h in match_emergencies(text)} for kind, text in emergencies]
+    alarms = [bool(match_emergencies(text)) for text in ordinary]
     return {"recall": sum(hits) / len(hits), "false_alarm": sum(alarms) / len(alarms)}
 
 
-#: Measured on the first run of these cases (2 of 16 recalled, 0 of 14 false alarms).
-RECORDED = {"recall": 2 / 16, "false_alarm": 0.0}
+#: Set 1: first run 2/16 recalled (0/14 false alarms); 11/16 after the widening it prompted.
+#: Set 2: run once after the widening: 9/14 recalled, 0/10 false alarms.
+RECORDED = {1: {"recall": 11 / 16, "false_alarm": 0.0}, 2: {"recall": 9 / 14, "false_alarm": 0.0}}
 
 
 def test_heldout_figures_do_not_fall_below_the_recorded_ones() -> None:
-    figures = heldout_figures()
-    assert figures["recall"] >= RECORDED["recall"]
-    assert figures["false_alarm"] <= RECORDED["false_alarm"]
+    for n, cases in ((1, (EMERGENCIES, ORDINARY)), (2, (EMERGENCIES_2, ORDINARY_2))):
+        figures = heldout_figures(*cases)
+        assert figures["recall"] >= RECORDED[n]["recall"], n
+        assert figures["false_alarm"] <= RECORDED[n]["false_alarm"], n
 
 
 if __name__ == "__main__":  # print what fires and what does not
-    for kind, text in EMERGENCIES:
+    for kind, text in [*EMERGENCIES, *EMERGENCIES_2]:
         fired = [h.id for h in match_emergencies(text)]
         print("HIT " if kind in fired else "MISS", kind, "|", text, fired)
-    for text in ORDINARY:
+    for text in [*ORDINARY, *ORDINARY_2]:
         fired = [h.id for h in match_emergencies(text)]
         print("FA  " if fired else "ok  ", "|", text, fired)
-    print(heldout_figures())
+    print(heldout_figures(), heldout_figures(EMERGENCIES_2, ORDINARY_2))
