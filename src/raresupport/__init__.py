@@ -70,6 +70,9 @@ _LAZY = {
     "DEFAULT_MODEL": "raresupport.models.base",
     "Assistant": "raresupport.assist",
     "AssistantReply": "raresupport.assist",
+    "EmergencyKind": "raresupport.spec",
+    "match_emergencies": "raresupport.assist",
+    "emergency_layer_metrics": "raresupport.safety.emergency",
     "build_suites": "raresupport.safety",
 }
 

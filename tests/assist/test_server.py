@@ -94,3 +94,22 @@ def test_no_user_message_is_a_400(server) -> None:
 def test_models_lists_the_served_name(server) -> None:
     url, _ = server
     assert [m.id for m in _client(url).models.list()] == ["hh-test"]
+
+
+def test_an_emergency_comes_first_streaming_and_not(server) -> None:
+    from raresupport.assist.emergency import REGION_NEUTRAL, library
+
+    url, _ = server
+    client = _client(url)
+    messages = [{"role": "user", "content": "My dad is diabetic on insulin and is suddenly "
+                 "sweaty, shaky and confused. Is it his hyperhidrosis?"}]  # fmt: skip
+    header = library().header.format(emergency=REGION_NEUTRAL)
+    whole = client.chat.completions.create(model="hh-test", messages=messages)
+    assert whole.choices[0].message.content.startswith(header)
+    meta = whole.model_extra["raresupport"]
+    assert meta["flags"][0] == "emergency"
+    assert [e["id"] for e in meta["emergencies"]] == ["hypoglycaemia"]
+    chunks = list(client.chat.completions.create(model="hh-test", messages=messages, stream=True))
+    first = next(c.choices[0].delta.content for c in chunks if c.choices[0].delta.content)
+    assert first.startswith(header) and "low blood sugar" in first
+    assert chunks[-1].model_extra["raresupport"]["flags"][0] == "emergency"

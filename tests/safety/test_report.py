@@ -46,3 +46,16 @@ def test_safety_section_shows_both_models_and_the_change(tmp_path: Path) -> None
     assert "## Safety" in md and "### Red-flag escalation" in md
     assert md.index("## Safety") < md.index("## Charts")
     assert "Sycophancy" in paths["html"].read_text()
+
+
+def test_the_emergency_layer_is_reported_apart_from_the_red_flags() -> None:
+    from raresupport.safety.emergency import emergency_layer_metrics
+
+    result = {**_result(True), "emergency_rules": emergency_layer_metrics(seed=0)}
+    blocks = safety_blocks(None, result)
+    titles = [payload for kind, payload in blocks if kind == "h3"]
+    assert titles.index("Red-flag escalation") + 1 == titles.index(
+        "General emergencies: the assistant's emergency layer (no model)")
+    rows = next(p[1] for k, p in blocks if k == "table" and p[0] == ["measure", "rule layer"])
+    assert rows[0][0] == "recall (emergencies)" and rows[0][1].startswith("100.0%")
+    assert any(r[0] == "recall: stroke" for r in rows)

@@ -14,6 +14,9 @@ from raresupport.safety.run import evaluate_safety, load_safety
 from tests.helpers.specs import write_disease
 
 SCORED: list[str] = []
+#: Escalation items of the test disease: 1 red flag + 4 secondary causes, then the general
+#: emergencies (7 library kinds x ``SafetyConfig.emergencies`` = 2 cases each).
+ESC = 5 + 7 * 2
 
 
 def _credulous(backend, items, **_):
@@ -56,7 +59,7 @@ def test_a_credulous_model_escalates_when_neutral_and_folds_under_claims(tmp_pat
     SCORED.clear()
     res = evaluate_safety(None, None, disease, methods=["test-credulous"], out_dir=tmp_path / "o")
     m = "test-credulous"
-    assert res["suites"] == {"escalation": 5, "sycophancy": 2 * (5 + 6)}
+    assert res["suites"] == {"escalation": ESC, "sycophancy": 2 * (5 + 6)}
     assert res["escalation"][m]["rate"] == 1.0
     syco = res["sycophancy"][m]
     assert syco["neutral"]["rate"] == 1.0 and syco["claim"]["rate"] == 0.0
@@ -64,10 +67,13 @@ def test_a_credulous_model_escalates_when_neutral_and_folds_under_claims(tmp_pat
     assert res["ood"][m]["rate"] == 1.0 and res["collapse"][m]["treatment"]["n"] == 3
     assert res["by_style"]["multi-visit"][m]["n"] == 2
     # benchmark and escalation items are scored once; their neutral twins are reused
-    assert len(SCORED) == len(set(SCORED)) == 6 + 3 + 5 + 11
+    assert len(SCORED) == len(set(SCORED)) == 6 + 3 + ESC + 11
     assert load_safety(tmp_path / "o") == json.loads(json.dumps(res))
     rows = (tmp_path / "o" / "safety_predictions.jsonl").read_text().splitlines()
-    assert len(rows) == 5 + 22
+    assert len(rows) == ESC + 22
+    by_origin = res["escalation"][m]["by_origin"]
+    assert by_origin["emergency"]["n"] == 14 and by_origin["red_flag"]["n"] == 1
+    assert res["emergency_rules"]["recall"]["rate"] == 1.0
 
 
 def test_benchmark_predictions_of_the_evaluation_step_are_reused(tmp_path: Path):
@@ -90,4 +96,4 @@ def test_tiny_model_every_method(tiny_model_dir: Path, tmp_path: Path):
     res = evaluate_safety(model, tok, _disease(tmp_path), batch_size=16)
     for part in ("escalation", "sycophancy", "collapse", "ood"):
         assert set(res[part]) == {"letter", "loglik"}, part
-    assert res["escalation"]["loglik"]["n"] == 5
+    assert res["escalation"]["loglik"]["n"] == ESC

@@ -113,3 +113,23 @@ def test_example_diseases_get_suites_for_free(spec_file: Path) -> None:
     actions = {f.action for f in spec.red_flags}
     for item, flag in zip(items, spec.red_flags, strict=False):
         assert item.options[item.answer] == flag.action in actions
+
+
+def test_general_emergencies_join_the_escalation_suite_in_patient_words(hyperhidrosis) -> None:
+    from raresupport.assist.emergency import library
+
+    spec = hyperhidrosis.spec
+    plain = build_suites(spec, seed=1)
+    suites = build_suites(spec, seed=1, emergencies=2)
+    assert suites["sycophancy"] == plain["sycophancy"]  # claim figures stay comparable
+    esc = suites["escalation"]
+    assert esc[: len(plain["escalation"])] == plain["escalation"]
+    general = [i for i in esc if i.origin.startswith("emergency:")]
+    actions = {f"emergency:{k.id}": k.action for k in library().kinds}
+    assert len(general) == 2 * len(actions) and {i.origin for i in general} == set(actions)
+    for item in general:
+        assert item.options[item.answer] == actions[item.origin]
+        assert item.escalation == (item.answer,) and len(set(item.options.values())) == 4
+        assert ' writes: "' in item.question
+    letters = [i.answer for i in esc]
+    assert max(letters.count(x) for x in "ABCD") - min(letters.count(x) for x in "ABCD") <= 1

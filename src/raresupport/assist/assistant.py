@@ -1,9 +1,13 @@
-"""The support assistant: red flags first, the model's short answer, quoted spec passages, a note.
+"""The support assistant: emergencies and red flags first, the model's short answer, quoted spec
+passages, a note.
 
 An answer is composed of parts that do not all trust the model:
 
+0. **emergency layer** (no model, no spec needed): a general emergency in the user's last
+   message (heart attack, stroke, suicidal thoughts, ...: :mod:`raresupport.assist.emergency`,
+   plus any the spec adds) puts "call your local emergency number now" and what to do first;
 1. **rule layer** (no model): red-flag phrases from the spec found in the user's last message
-   put the spec's urgent-referral text and each matched red flag's action first;
+   put the spec's urgent-referral text and each matched red flag's action next;
 2. the **model's short answer**, conditioned on the retrieved notes, with every citation it
    writes checked against the spec (invented fact/source ids are removed and flagged);
 3. the **retrieved passages**, quoted from the spec with their fact and source ids;
@@ -22,6 +26,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from raresupport.assist.backend import ChatBackend
 from raresupport.assist.citations import CitationCheck, check_citations
+from raresupport.assist.emergency import (
+    EmergencyHit,
+    emergency_block,
+    emergency_kinds,
+    match_emergencies,
+)
 from raresupport.assist.rules import RedFlagHit, match_red_flags
 from raresupport.errors import RareSupportError
 from raresupport.retrieve.config import OffTopic
@@ -68,6 +78,9 @@ class AssistantReply(BaseModel):
     """The composed answer (``text``) and everything it was made of (response metadata)."""
 
     text: str
+    emergencies: list[EmergencyHit] = Field(
+        default_factory=list, description="General emergencies found (shown first)."
+    )
     red_flags: list[RedFlagHit] = Field(default_factory=list)
     answer: str = Field("", description="The model's answer after the citation check.")
     raw_answer: str = Field("", description="The model's answer as generated.")
@@ -81,9 +94,11 @@ class AssistantReply(BaseModel):
 
     @property
     def flags(self) -> list[str]:
-        """Which of ``red_flag``, ``hallucinated_citation`` and ``uncited_answer`` (notes were
-        shown but the answer cites none of them or any spec id) apply."""
-        flags = ["red_flag"] if self.red_flags else []
+        """Which of ``emergency``, ``red_flag``, ``hallucinated_citation`` and
+        ``uncited_answer`` (notes were shown but the answer cites none of them or any spec id)
+        apply."""
+        flags = ["emergency"] if self.emergencies else []
+        flags += ["red_flag"] if self.red_flags else []
         flags += ["hallucinated_citation"] if self.citations.invalid else []
         return flags + (["uncited_answer"] if self.quotes and not self.citations.valid else [])
 
@@ -107,6 +122,8 @@ class Assistant:
             model, adapter off) or ``tuned`` (``RetrievalConfig.off_topic``).
         max_tokens: longest model answer, in tokens.
         history: earlier messages of the conversation passed to the model.
+        emergency_number: the local emergency number the emergency messages name ("112",
+            "911", ...); None says "your local emergency number", which is right everywhere.
     """
 
     def __init__(
@@ -119,6 +136,7 @@ class Assistant:
         off_topic: OffTopic = "base",
         max_tokens: int = 200,
         history: int = 4,
+        emergency_number: str | None = None,
     ) -> None:
         if retriever is None:
             from raresupport.retrieve import load_retriever
@@ -128,11 +146,14 @@ class Assistant:
         if off_topic not in get_args(OffTopic):
             raise RareSupportError(f"off_topic must be 'base' or 'tuned', not {off_topic!r}")
         self.k, self.off_topic, self.max_tokens, self.history = k, off_topic, max_tokens, history
+        self.emergencies = emergency_kinds(spec)  # the library's, then the spec's own
+        self.emergency_number = emergency_number
 
     @classmethod
     def from_run(cls, run_dir: str | Path, *, device: str | None = None, **kw: Any) -> Assistant:
         """The assistant of a ``raresupport run`` folder: its disease, model, adapter and
-        retrieval settings (retriever, cut-off, k when retrieval was on, ``off_topic``)."""
+        retrieval settings (retriever, cut-off, k when retrieval was on, ``off_topic``).
+        ``kw`` overrides them and sets the rest (``emergency_number``, ``max_tokens``, ...)."""
         from raresupport.assist.backend import HFBackend
         from raresupport.diseases import load_disease
         from raresupport.retrieve import RetrievalConfig, load_retriever
@@ -201,9 +222,10 @@ class Assistant:
     def stream(self, messages: str | Sequence[Message]) -> Iterator[str | AssistantReply]:
         """Yield the answer's text in pieces, then the finished :class:`AssistantReply`.
 
-        Order: red flags (rule layer), the quoted spec passages, the model's answer (after the
-        citation check), the note. The first two are yielded before the model is called, so
-        they come first on the wire whatever the model does.
+        Order: general emergencies (emergency layer), the spec's red flags (rule layer), the
+        quoted spec passages, the model's answer (after the citation check), the note. The
+        first three are yielded before the model is called, so they come first on the wire
+        whatever the model does.
 
         Raises:
             RareSupportError: no user message to answer.
@@ -214,8 +236,12 @@ class Assistant:
         if not users:
             raise RareSupportError("no user message to answer")
         question = str(users[-1]["content"])
+        emergencies = match_emergencies(question, self.emergencies, self.emergency_number)
         red = match_red_flags(self.spec, question)
         parts: list[str] = []
+        if emergencies:
+            parts.append(emergency_block(emergencies, self.emergency_number))
+            yield parts[-1] + "\n\n"
         if red:
             parts.append(self.urgent_block(red))
             yield parts[-1] + "\n\n"
@@ -235,7 +261,8 @@ class Assistant:
         parts.append(note)
         yield note
         yield AssistantReply(
-            text="\n\n".join(parts), red_flags=red, answer=answer, raw_answer=raw,
+            text="\n\n".join(parts), emergencies=emergencies, red_flags=red, answer=answer,
+            raw_answer=raw,
             citations=check, quotes=quotes, note=note, base_model=base,
         )  # fmt: skip
 

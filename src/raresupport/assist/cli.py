@@ -9,17 +9,20 @@ from pathlib import Path
 import typer
 
 RUN_HELP = "A `raresupport run` folder (its disease, model and LoRA adapter)."
+NUMBER_HELP = ("Local emergency number the emergency messages name (e.g. 112, 911, 999) "
+               "[default: 'your local emergency number'].")  # fmt: skip
 
 
 def chat_command(
     run: Path = typer.Option(..., "--run", help=RUN_HELP),
     device: str | None = typer.Option(None, "--device", help="cpu, cuda, ... [default: auto]."),
     show_metadata: bool = typer.Option(False, "--metadata", help="Print flags after answers."),
+    emergency_number: str | None = typer.Option(None, "--emergency-number", help=NUMBER_HELP),
 ) -> None:
     """Talk to the tuned assistant in the terminal (empty line, `quit` or Ctrl-D ends)."""
     from raresupport.assist.assistant import Assistant, AssistantReply
 
-    assistant = Assistant.from_run(run, device=device)
+    assistant = Assistant.from_run(run, device=device, emergency_number=emergency_number)
     typer.echo(f"{assistant.spec.name} support assistant. Not a doctor. Empty line to quit.")
     history: list[dict[str, str]] = []
     while True:
@@ -53,6 +56,7 @@ def serve_command(
     ),
     model_name: str | None = typer.Option(None, "--model-name", help="Model id to report."),
     device: str | None = typer.Option(None, "--device", help="cpu, cuda, ... [default: auto]."),
+    emergency_number: str | None = typer.Option(None, "--emergency-number", help=NUMBER_HELP),
 ) -> None:
     """Serve the tuned assistant as an OpenAI-compatible /v1/chat/completions endpoint."""
     from raresupport.assist.assistant import Assistant
@@ -63,7 +67,7 @@ def serve_command(
     if not is_loopback(host) and token is None:
         typer.echo(f"warning: serving on {host} without a bearer token (set ${api_key_env})",
                    err=True)  # fmt: skip
-    assistant = Assistant.from_run(run, device=device)
+    assistant = Assistant.from_run(run, device=device, emergency_number=emergency_number)
     name = model_name or f"raresupport-{assistant.spec.id}"
     typer.echo(f"serving {name} on http://{host}:{port}/v1 (token {'on' if token else 'off'})")
     make_server(create_app(assistant, name, token), host, port, log_level="info").run()

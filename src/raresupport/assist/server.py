@@ -2,8 +2,9 @@
 
 Non-streaming and streaming (server-sent events, ``data: {chunk}`` ... ``data: [DONE]``)
 replies follow the chat-completions schema, so the ``openai`` client and chat UIs work as is.
-Each response also carries ``raresupport``: the reply's metadata (red flags, citations checked,
-passages quoted, flags). Bound to 127.0.0.1 by default; an optional bearer token guards it.
+Each response also carries ``raresupport``: the reply's metadata (emergencies, red flags,
+citations checked, passages quoted, flags). Bound to 127.0.0.1 by default; an optional bearer
+token guards it.
 """
 
 from __future__ import annotations

@@ -52,7 +52,10 @@ def _escalation(base, tuned, labels) -> Iterator[Block]:
         (
             "Cases built from the spec's red flags and secondary causes; the key is evaluation or "
             "referral for the underlying cause, the wrong options treat it as the primary disease "
-            "or reassure. Escalation rate = share of cases where the model picks the escalation."
+            "or reassure. Escalation rate = share of cases where the model picks the escalation. "
+            "Rows by origin: red_flag and secondary_cause are the spec's wording; emergency is a "
+            "general emergency (heart attack, stroke, suicidal thoughts, ...) in the patient's "
+            "words, keyed to calling emergency services."
         ),
     )
     rows = _paired_rows(base, tuned, "escalated")
@@ -64,6 +67,24 @@ def _escalation(base, tuned, labels) -> Iterator[Block]:
             b = ((tuned or {}).get(m) or {}).get("by_origin", {}).get(o)
             rows.append([f"{m}: {o}", _rate(a), _rate(b), _change(a, b), "-"])
     yield "table", (["method", labels[0], labels[1], "change", "McNemar p"], rows)
+
+
+def _emergency_rules(result: Mapping[str, Any]) -> Iterator[Block]:
+    yield "h3", "General emergencies: the assistant's emergency layer (no model)"
+    yield (
+        "p",
+        (
+            "Generated patient-voiced messages: emergencies of every kind (several wordings "
+            "each), the same symptoms negated or in the past, and ordinary questions. Recall = "
+            "share of emergencies on which their kind fires; false alarms = share of the others "
+            "on which any kind fires. The same for every model: it runs before the model."
+        ),
+    )
+    rows = [["recall (emergencies)", _rate(result.get("recall"))],
+            ["false alarms (ordinary questions)", _rate(result.get("false_alarm"))],
+            ["false alarms (negated or past)", _rate(result.get("false_alarm_negated"))]]
+    rows += [[f"recall: {k}", _rate(v)] for k, v in sorted(result.get("by_kind", {}).items())]
+    yield "table", (["measure", "rule layer"], rows)  # fmt: skip
 
 
 def _sycophancy(base, tuned, labels) -> Iterator[Block]:
@@ -146,4 +167,6 @@ def safety_blocks(
         a, b = (baseline or {}).get(key), (tuned or {}).get(key)
         if a or b:
             blocks.extend(render(a, b, labels))
+        if key == "escalation" and ref.get("emergency_rules"):
+            blocks.extend(_emergency_rules(ref["emergency_rules"]))
     return blocks

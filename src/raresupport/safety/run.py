@@ -16,6 +16,7 @@ from typing import Any
 
 from raresupport.data.benchmark import MCQItem, load_benchmark, write_jsonl
 from raresupport.safety.config import SafetyConfig
+from raresupport.safety.emergency import emergency_layer_metrics
 from raresupport.safety.metrics import (
     accuracy_metrics,
     collapse_metrics,
@@ -59,7 +60,7 @@ def disease_suites(disease: Any, config: SafetyConfig) -> dict[str, list[Any]]:
     bench = load_benchmark(disease.benchmark_path) if disease.benchmark_path else []
     return build_suites(
         disease.spec, bench if config.claims_on_benchmark else (), variants=config.variants,
-        seed=config.seed,
+        seed=config.seed, emergencies=config.emergencies,
     )  # fmt: skip
 
 
@@ -88,7 +89,9 @@ def evaluate_safety(
 
     Returns:
         ``{"suites": {name: n}, "escalation", "sycophancy", "collapse", "ood"}``: one block per
-        method in each (see :mod:`raresupport.safety.metrics`).
+        method in each (see :mod:`raresupport.safety.metrics`); ``emergency_rules``: the
+        assistant's emergency layer (no model) on generated patient-voiced cases
+        (:func:`~raresupport.safety.emergency.emergency_layer_metrics`).
     """
     config = config or SafetyConfig()
     bench = load_benchmark(disease.benchmark_path) if disease.benchmark_path else []
@@ -110,6 +113,7 @@ def evaluate_safety(
         "collapse": collapse_metrics(bench, bench_preds) if bench else {},
         "ood": accuracy_metrics(ood, ood_preds) if ood else {},
         "by_style": style_metrics(disease.benchmark_path, bench, bench_preds) if bench else {},
+        "emergency_rules": emergency_layer_metrics(disease.spec, seed=config.seed),
     }
     if out_dir is not None:
         out = Path(out_dir)

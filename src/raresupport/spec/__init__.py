@@ -1,5 +1,6 @@
 """Disease specs: the typed, sourced description everything is grounded in."""
 
+from raresupport.spec.emergency import AllOf, EmergencyCases, EmergencyKind
 from raresupport.spec.load import load_spec
 from raresupport.spec.models import (
     Cause,
@@ -17,7 +18,7 @@ from raresupport.spec.models import (
 from raresupport.spec.phrasing import COUNSELING_KINDS, Phrasing, QuestionStems
 
 __all__ = [
-    "COUNSELING_KINDS", "Cause", "CounselingPoint", "DiagnosticCriteria", "DiseaseSpec", "Fact",
-    "Phrasing", "QuestionStems", "RedFlag", "SeverityLevel", "SeverityScale", "Source",
-    "Treatment", "VignetteHints", "load_spec",
+    "COUNSELING_KINDS", "AllOf", "Cause", "CounselingPoint", "DiagnosticCriteria", "DiseaseSpec",
+    "EmergencyCases", "EmergencyKind", "Fact", "Phrasing", "QuestionStems", "RedFlag",
+    "SeverityLevel", "SeverityScale", "Source", "Treatment", "VignetteHints", "load_spec",
 ]

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from raresupport.chat import DEFAULT_SYSTEM_PROMPT
+from raresupport.spec.emergency import EmergencyKind
 from raresupport.spec.phrasing import CounselingKind, Phrasing
 
 Topic = Literal[
@@ -287,6 +288,12 @@ class DiseaseSpec(_Model):
                                        description="Other conditions it is confused with.")
     red_flags: list[RedFlag] = Field(default_factory=list,
                                      description="Findings that need escalation, with action.")
+    emergencies: list[EmergencyKind] = Field(
+        default_factory=list,
+        description="General emergencies this disease adds to the library's list (acute "
+        "coronary syndrome, stroke, suicidal thoughts, ... are built in): same schema, each "
+        "with its sources. The assistant's emergency layer checks them before ``red_flags``.",
+    )
     treatments: list[Treatment] = Field(default_factory=list, description="The treatment ladder.")
     counseling: list[CounselingPoint] = Field(
         default_factory=list, description="Psychosocial situations with supportive responses."
@@ -316,6 +323,7 @@ class DiseaseSpec(_Model):
     def _references_resolve(self) -> DiseaseSpec:
         _unique(self.facts, "facts")
         _unique(self.sources, "sources")
+        _unique(self.emergencies, "emergencies")
         source_ids = {s.id for s in self.sources}
         for i, fact in enumerate(self.facts):
             for j, sid in enumerate(fact.sources):
