@@ -52,6 +52,38 @@ def test_run_writes_everything_and_resumes(tiny_model_dir: Path, tmp_path: Path)
     assert "| multi-visit: loglik |" in (out / "report.md").read_text()
 
 
+def test_a_second_run_reads_the_untuned_scores_from_the_cache(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    """Another adapter (another lr) on the same base: the baseline cells and safety suites are
+    read back, the tuned ones scored; the report and the log say so; an estimate is logged."""
+    first: list[str] = []
+    run_pipeline(_config(tiny_model_dir, max_steps=6), tmp_path / "a", log=first.append)
+    logs: list[str] = []
+    run_pipeline(_config(tiny_model_dir, max_steps=6, lr=0.05), tmp_path / "b", log=logs.append)
+    for run, hit in (("a", False), ("b", True)):
+        base = tmp_path / run / "eval" / "baseline"
+        for cell in (base, base.with_name("baseline+notes")):
+            assert json.loads((cell / "metrics.json").read_text())["score_cache"]["hit"] is hit
+        assert (json.loads((base / "safety.json").read_text()).get("score_cache", {})
+                .get("hit", False)) is hit  # fmt: skip
+        assert "score_cache" not in json.loads((base.with_name("tuned") / "metrics.json")
+                                               .read_text())  # fmt: skip
+    a, b = (json.loads((tmp_path / r / "metrics.json").read_text()) for r in "ab")
+    assert a["baseline"]["benchmarks"] == b["baseline"]["benchmarks"] or all(
+        a["baseline"]["benchmarks"][k]["by_method"][m]["correct"]
+        == b["baseline"]["benchmarks"][k]["by_method"][m]["correct"]
+        for k in a["baseline"]["benchmarks"] for m in ("letter", "loglik"))
+    assert a["extra"]["safety"]["baseline"]["sycophancy"] == b["extra"]["safety"]["baseline"][
+        "sycophancy"]
+    report = (tmp_path / "b" / "report.md").read_text()
+    assert "## Run time" in report and "came from the score cache" in report
+    assert "came from the score cache" not in (tmp_path / "a" / "report.md").read_text()
+    assert any(m.startswith("[time] train ~") and "left (done near" in m for m in first)
+    order = [m.split("] ")[1].split(" ...")[0] for m in logs if m.startswith("[run ]")]
+    assert order.index("evaluate baseline") < order.index("train") < order.index("evaluate tuned")
+
+
 def test_resume_under_another_config_is_refused(tiny_model_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     out.mkdir()

@@ -77,7 +77,7 @@ def _step(
     t0 = time.perf_counter()
     fn()
     timings[name] = round(time.perf_counter() - t0, 1)
-    say(f"[done] {name} in {timings[name]:.1f}s")
+    say(f"[done] {name} in {timings[name]:.1f}s ({sum(timings.values()):.0f}s so far)")
 
 
 def _evaluate(config: RunConfig, spec: Any, adapter: Path | None, benches: list[Path],
@@ -87,8 +87,10 @@ def _evaluate(config: RunConfig, spec: Any, adapter: Path | None, benches: list[
 
     settings = eval_settings(config, spec)
     write_json(out.parent / SETTINGS_FILE, settings)
+    base = out.with_name("baseline") / "predictions.jsonl" if adapter is not None else None
     evaluate_cells(settings, spec, adapter, benches,
-                   {"plain": out, "notes": out.with_name(out.name + "+notes")})  # fmt: skip
+                   {"plain": out, "notes": out.with_name(out.name + "+notes")},
+                   base_predictions=base)  # fmt: skip
 
 
 def _raft(config: RunConfig, spec: Any, data_dir: Path, raft_dir: Path) -> None:
@@ -152,7 +154,6 @@ def _run(config: RunConfig, out: Path, disease: Any, say: Callable[[str], None])
     from raresupport.evaluate.report import load_metrics, write_report
     from raresupport.safety.report import safety_blocks
     from raresupport.safety.run import load_safety, safety_steps
-    from raresupport.train.lora import train_lora
 
     spec = disease.spec
     timings_path = out / "timings.json"
@@ -167,19 +168,23 @@ def _run(config: RunConfig, out: Path, disease: Any, say: Callable[[str], None])
         raise RunFolderError(f"{disease.root}: disease has no benchmark.jsonl to evaluate on")
     raft_dir = out / "raft"
     train_data = raft_dir if config.retrieval.k > 0 else data_dir
+    estimate = Estimate(out, say)
+    safety_base, safety_tuned = safety_steps(config, disease, out) or (None, None)
     steps = [
         ("generate", data_dir / "manifest.json", lambda: _generate(config, disease, data_dir, say)),
         ("retrieve", raft_dir / "retrieval.json", lambda: _raft(config, spec, data_dir, raft_dir)),
-        ("train", adapter_dir / "train_summary.json",
-         lambda: train_lora(config.model, train_data, adapter_dir, train_cfg, resume=True)),
         ("evaluate baseline", out / "eval" / "baseline" / "metrics.json",
          lambda: _evaluate(config, spec, None, benches, out / "eval" / "baseline")),
+        safety_base,
+        ("train", adapter_dir / "train_summary.json",
+         lambda: _train(config.model, train_data, adapter_dir, train_cfg, estimate.on_step)),
         ("evaluate tuned", out / "eval" / "tuned" / "metrics.json",
          lambda: _evaluate(config, spec, adapter_dir, benches, out / "eval" / "tuned")),
+        safety_tuned,
     ]  # fmt: skip
-    if config.retrieval.k <= 0:
-        steps.pop(1)
-    steps += safety_steps(config, disease, out)
+    steps = [s for s in steps if s is not None and (config.retrieval.k > 0 or s[0] != "retrieve")]
+    say(f"plan: {', '.join(s[0] for s in steps)}; the time left is estimated from the first "
+        "training steps")
     for name, done, fn in steps:
         _step(name, done, fn, say, timings)
         write_json(timings_path, timings)
@@ -196,5 +201,102 @@ def _run(config: RunConfig, out: Path, disease: Any, say: Callable[[str], None])
     return write_report(
         out, baseline, tuned, config.evaluate.headline,
         title=f"raresupport: {spec.name} — {config.model}, baseline vs LoRA-tuned",
-        extra=extra, cells=cells, sections=safety_blocks(*safety),
+        extra=extra, cells=cells,
+        sections=[*safety_blocks(*safety), *run_blocks(timings, out)],
     )  # fmt: skip
+
+
+def _train(model: str, data: Path, out: Path, cfg: Any, on_step: Callable) -> None:
+    """Train, then free what training held before the scoring steps run in this process."""
+    import gc
+
+    from raresupport.train.lora import train_lora
+
+    train_lora(model, data, out, cfg, resume=True, on_step=on_step)
+    gc.collect()
+
+
+def cached_steps(out: Path) -> dict[str, str]:
+    """``{step name: score-cache key}`` for the untuned steps read from the score cache."""
+    hits: dict[str, str] = {}
+    for name, path in (("evaluate baseline", out / "eval" / "baseline" / "metrics.json"),
+                       ("safety baseline", out / "eval" / "baseline" / "safety.json")):
+        if path.exists():
+            got = read_json(path).get("score_cache") or {}
+            if got.get("hit"):
+                hits[name] = got["key"]
+    return hits
+
+
+def run_blocks(timings: dict[str, float], out: Path) -> list[tuple[str, Any]]:
+    """The report's "Run time" section: seconds per step, and which came from the cache."""
+    from raresupport.progress import duration
+
+    hits = cached_steps(out)
+    rows = [[name, f"{sec:.1f}", duration(sec),
+             "read from the score cache" if name in hits else ""]
+            for name, sec in timings.items()]  # fmt: skip
+    text = (f"{duration(sum(timings.values()))} in all, over the steps run in this folder "
+            "(a resumed run counts only the steps it ran).")
+    if hits:
+        text += (f" The untuned model's {' and '.join(hits)} came from the score cache: same "
+                 "base weights, items, notes, prompt, scoring rules and precision as an earlier "
+                 "run (`--no-score-cache` scores them again).")
+    return [("h2", "Run time"), ("p", text),
+            ("table", (["step", "seconds", "", "note"], rows))]  # fmt: skip
+
+
+class Estimate:
+    """Logs how long the run has left, from the steps timed so far and the first training steps.
+
+    The tuned model's evaluation and safety steps score the same items as the untuned ones,
+    so their times are estimated from those (measured in this run, or recorded in the score
+    cache); training's from its own steps so far.
+    """
+
+    #: training steps after which an estimate is logged (then every 25 % of training)
+    FIRST = 5
+
+    def __init__(self, out: Path, say: Callable[[str], None]) -> None:
+        self.out, self.say, self.logged = out, say, -1.0
+
+    def _later(self) -> dict[str, float]:
+        timings_path = self.out / "timings.json"
+        timings = read_json(timings_path) if timings_path.exists() else {}
+        later = {}
+        base = self.out / "eval" / "baseline"
+        for name, source, path in (("evaluate tuned", "evaluate baseline", base / "metrics.json"),
+                                   ("safety tuned", "safety baseline", base / "safety.json")):
+            if (self.out / "eval" / "tuned" / path.name).exists():
+                continue
+            seconds = timings.get(source)
+            if seconds is None or source in cached_steps(self.out):
+                seconds = _recorded_seconds(path)
+            if seconds is not None:
+                later[name] = seconds
+        return later
+
+    def on_step(self, record: dict[str, Any]) -> None:
+        from raresupport.progress import duration
+
+        step, total = record["step"], record.get("total_steps")
+        if not total or step < self.FIRST or step / total < self.logged + 0.25:
+            return
+        self.logged = step / total
+        later = {"train": record["seconds"] / step * (total - step), **self._later()}
+        left = sum(later.values())
+        ends = time.strftime("%H:%M", time.localtime(time.time() + left))
+        parts = ", ".join(f"{k} ~{duration(v)}" for k, v in later.items())
+        self.say(f"[time] {parts}: about {duration(left)} left (done near {ends})")
+
+
+def _recorded_seconds(path: Path) -> float | None:
+    """Scoring seconds a metrics.json (all benchmarks and methods) or safety.json recorded."""
+    if not path.exists():
+        return None
+    data = read_json(path)
+    if "seconds" in data:
+        return float(data["seconds"])
+    blocks = [b for bench in data.get("benchmarks", {}).values()
+              for b in bench.get("by_method", {}).values()]  # fmt: skip
+    return sum(float(b.get("seconds", 0.0)) for b in blocks) or None

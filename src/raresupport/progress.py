@@ -1,7 +1,8 @@
 """Progress for long loops (training steps, scoring batches): one library, visible everywhere.
 
 On a terminal a rich progress bar is drawn. Whatever the output is, every ``every`` updates (and
-at the end) one line such as ``train 40/200 loss 1.2345 tokens/s 812`` is logged on the
+at the end) one line such as ``train 40/200 loss 1.2345 tokens/s 812 elapsed 1m20s left ~5m20s``
+is logged on the
 ``raresupport.progress`` logger: the CLI prints it to stderr when stderr is not a terminal, and
 ``raresupport run`` writes it to ``DIR/run.log``. A run piped to a file is never silent.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from typing import Any
 
 log = logging.getLogger("raresupport.progress")
@@ -38,6 +40,16 @@ def tagged(tag: str, style: str, message: str) -> Any:
 LINES_PER_LOOP = 20
 
 
+def duration(seconds: float) -> str:
+    """``75.0`` -> ``"1m15s"``; ``3700`` -> ``"1h01m"``; under a minute ``"42s"``."""
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4f}" if abs(value) < 100 else f"{value:.0f}"
@@ -63,6 +75,7 @@ class Progress:
         self.label, self.total, self.done, self.enabled = label, total, done, enabled
         self.every = every or max(1, total // LINES_PER_LOOP)
         self.fields: dict[str, Any] = {}
+        self._start, self._start_done = time.perf_counter(), done
         self._bar: Any = None
         if enabled and sys.stderr.isatty():
             from rich.progress import (
@@ -90,7 +103,23 @@ class Progress:
         if self._bar is not None:
             self._bar.update(self._task, advance=n, info=info)
         if self.enabled and (self.done % self.every == 0 or self.done == self.total):
-            log.info(f"{self.label} {self.done}/{self.total} {info}".rstrip())
+            log.info(f"{self.label} {self.done}/{self.total} {info} {self.timing()}".replace(
+                "  ", " "))
+
+    def remaining(self) -> float | None:
+        """Seconds left at the rate of the updates made since this counter started."""
+        made, spent = self.done - self._start_done, time.perf_counter() - self._start
+        if made <= 0:
+            return None
+        return max(0, self.total - self.done) * spent / made
+
+    def timing(self) -> str:
+        """``elapsed 1m20s left ~5m20s`` (no ``left`` at the end or before the first update)."""
+        text = f"elapsed {duration(time.perf_counter() - self._start)}"
+        left = self.remaining()
+        if left is not None and self.done < self.total:
+            text += f" left ~{duration(left)}"
+        return text
 
     def close(self) -> None:
         if self._bar is not None:

@@ -49,21 +49,34 @@ def evaluate_cells(
     adapter: Path | None,
     benchmarks: Sequence[Path],
     out_dirs: dict[str, Path],
+    base_predictions: Path | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Load the model once and score ``benchmarks`` without notes and (when k > 0) with them.
+
+    An item the retriever gives no notes has the same input in both cells, so the notes cell
+    takes its prediction from the plain cell instead of scoring it again; with off-topic
+    routing (``off_topic: base``) such an item is the untuned model's, taken from
+    ``base_predictions`` (the untuned plain cell's predictions.jsonl) when given.
 
     Args:
         settings: :func:`eval_settings` output.
         spec: the disease spec notes are retrieved from.
         adapter: LoRA adapter folder, or None for the untuned model.
         out_dirs: ``{"plain": folder, "notes": folder}``; each gets metrics.json and
-            predictions.jsonl. The plain cell is written last (it is the step's marker).
+            predictions.jsonl. The plain cell's metrics.json is written last (the step's
+            marker).
+        base_predictions: the untuned model's plain-cell predictions.jsonl (optional).
 
     Returns:
         ``{"plain": metrics, "notes": metrics}`` (no ``notes`` when retrieval is off).
     """
     from raresupport.data.benchmark import load_benchmark
-    from raresupport.evaluate.runner import benchmark_names, evaluate_benchmarks, write_metrics
+    from raresupport.evaluate.runner import (
+        benchmark_names,
+        evaluate_benchmarks,
+        read_predictions,
+        write_metrics,
+    )
     from raresupport.models.backends import LocalModel
     from raresupport.retrieve import RetrievalConfig, load_retriever
     from raresupport.retrieve.notes import with_notes
@@ -73,13 +86,18 @@ def evaluate_cells(
     rcfg = RetrievalConfig.model_validate({**BEFORE_SETTING, **settings["retrieval"]})
     backend = LocalModel.load(settings["model"], adapter=adapter)
     base = _cache_parts(settings, backend.model) if adapter is None else None
-    cells = ["notes", "plain"] if rcfg.k > 0 else ["plain"]
+    routed = adapter is not None and rcfg.off_topic == "base"
+    cells = ["plain", "notes"] if rcfg.k > 0 else ["plain"]
     out: dict[str, dict[str, Any]] = {}
+    stores: list[tuple[str, dict[str, Any], Path]] = []
     for cell in cells:
-        items = sets
+        items, known = sets, None
         if cell == "notes":
             retriever = load_retriever(spec, rcfg.retriever, **rcfg.options())
             items = {name: with_notes(its, retriever, rcfg) for name, its in sets.items()}
+            same = base_predictions if routed else out_dirs["plain"] / "predictions.jsonl"
+            if same is not None and Path(same).is_file():
+                known = _without_notes(read_predictions(same), items)
         folder, parts = out_dirs[cell], None
         if base is not None:  # the untuned model's cells do not change: see evaluate/cache.py
             parts = {**base, "cell": cell,
@@ -89,23 +107,37 @@ def evaluate_cells(
                 continue
         metrics = evaluate_benchmarks(
             backend, items, settings["methods"], settings["system_prompt"],
-            settings["batch_size"], predictions_path=out_dirs[cell] / "predictions.jsonl",
+            settings["batch_size"], predictions_path=folder / "predictions.jsonl",
             progress=False, normalization=settings["normalization"],
             mixed_precision=settings.get("mixed_precision", "no"),  # runs before it: float32
-            off_topic_base=cell == "notes" and adapter is not None and rcfg.off_topic == "base",
+            off_topic_base=cell == "notes" and routed, known=known,
         )  # fmt: skip
         for name, block in metrics["benchmarks"].items():
             block["file"] = str(named[name])
             if cell == "notes":
                 block["with_notes"] = sum(bool(i.notes) for i in items[name])
+                block["reused_without_notes"] = sum(len(v) for v in (known or {}).get(name,
+                                                                                 {}).values())
         metrics["retrieval"] = rcfg.model_dump(mode="json") if cell == "notes" else None
         metrics["model"] = {"name": settings["model"], "adapter": str(adapter) if adapter else None}
         if parts is not None:
             metrics["score_cache"] = {"key": cache.score_key(parts), "hit": False}
-        write_metrics(folder / "metrics.json", metrics)
-        if parts is not None:
-            cache.store(cache.score_key(parts), parts, {f: folder / f for f in CELL_FILES})
+            stores.append((cache.score_key(parts), parts, folder))
         out[cell] = metrics
+    for cell in reversed(cells):  # notes first, plain (the marker) last
+        write_metrics(out_dirs[cell] / "metrics.json", out[cell])
+    for key, parts, folder in stores:
+        cache.store(key, parts, {f: folder / f for f in CELL_FILES})
+    return out
+
+
+def _without_notes(preds: dict, items: dict[str, Sequence[Any]]) -> dict:
+    """``{bench: {method: {id: Prediction}}}`` of ``preds`` for the items that got no notes."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for name, its in items.items():
+        bare = {i.id for i in its if not i.notes}
+        out[name] = {m: {i: p for i, p in by_id.items() if i in bare}
+                     for m, by_id in preds.get(name, {}).items()}  # fmt: skip
     return out
 
 
@@ -131,16 +163,15 @@ def _cache_parts(settings: dict[str, Any], model: Any) -> dict[str, Any]:
 
 
 def _from_cache(entry: Path, folder: Path, named: dict[str, Path]) -> dict[str, Any]:
-    """Restore a cached cell into ``folder`` (metrics.json written last: the step's marker)."""
+    """A cached cell's metrics; its predictions.jsonl restored into ``folder`` (the caller
+    writes metrics.json, the step's marker, last)."""
     from raresupport.evaluate.report import load_metrics
-    from raresupport.evaluate.runner import write_metrics
 
     cache.restore(entry, {"predictions.jsonl": folder / "predictions.jsonl"})
     metrics = load_metrics(entry / "metrics.json")
     for name, block in metrics["benchmarks"].items():
         block["file"] = str(named.get(name, block.get("file")))
     metrics["score_cache"] = {"key": entry.name, "hit": True, "entry": str(entry)}
-    write_metrics(folder / "metrics.json", metrics)
     return metrics
 
 
@@ -177,8 +208,10 @@ def evaluate_run(
     cells: dict[str, Any] = {}
     sides = [("baseline", None), ("tuned", adapter)] if baseline else [("tuned", adapter)]
     for side, adp in sides:
+        base = out / "baseline" / "predictions.jsonl" if baseline and adp is not None else None
         got = evaluate_cells(settings, spec, adp, benchmarks,
-                             {"plain": out / side, "notes": out / f"{side}+notes"})  # fmt: skip
+                             {"plain": out / side, "notes": out / f"{side}+notes"},
+                             base_predictions=base)  # fmt: skip
         cells[side] = got["plain"]
         if "notes" in got:
             cells[f"{side}+notes"] = got["notes"]

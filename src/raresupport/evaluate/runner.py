@@ -80,6 +80,7 @@ def evaluate_model(
     progress: bool = True,
     mixed_precision: str = "auto",
     off_topic_base: bool = False,
+    known: Mapping[str, Mapping[str, Prediction]] | None = None,
     **options: Any,
 ) -> dict[str, MethodResult]:
     """Score ``items`` with each named scoring rule over ``backend``.
@@ -92,6 +93,9 @@ def evaluate_model(
         off_topic_base: items without notes (the retriever found them off-topic) are scored
             with the adapter switched off (``RetrievalConfig.off_topic``); items keep their
             order in the predictions.
+        known: ``{method: {item id: Prediction}}`` already made for these very inputs (same
+            model, prompt and notes, e.g. an item without notes in the plain cell): taken as
+            they are, not scored again.
         options: passed to every scorer (e.g. ``max_tokens`` for ``generate``).
 
     Returns:
@@ -115,8 +119,10 @@ def evaluate_model(
         for method in methods:
             scorer = scorers.get(method)
             start = time.perf_counter()
-            preds: list[Any] = [None] * len(items)
-            for index, context in (g for g in groups if g[0]):
+            have = (known or {}).get(method, {})
+            preds: list[Any] = [have.get(item.id) for item in items]
+            todo = [([i for i in index if preds[i] is None], ctx) for index, ctx in groups]
+            for index, context in (g for g in todo if g[0]):
                 with autocast(mixed_precision, model_device(model)) if local else nullcontext(), \
                         context():
                     got = scorer(
@@ -156,11 +162,13 @@ def evaluate_benchmarks(
     *,
     predictions_path: str | Path | None = None,
     progress: bool = True,
+    known: Mapping[str, Mapping[str, Mapping[str, Prediction]]] | None = None,
     **options: Any,
 ) -> dict[str, Any]:
     """Evaluate several benchmarks (files, or ``{name: items}``) into the metrics.json shape.
 
     All files are read before any scoring, so a bad line fails fast rather than after minutes.
+    ``known``: ``{benchmark: {method: {id: Prediction}}}`` reused as in :func:`evaluate_model`.
     """
     if isinstance(benchmarks, Mapping):
         sets = {name: (None, list(items)) for name, items in benchmarks.items()}
@@ -174,7 +182,7 @@ def evaluate_benchmarks(
     for name, (file, items) in sets.items():
         results = evaluate_model(
             backend, items, methods, system_prompt, batch_size,
-            progress=progress, **options,
+            progress=progress, known=(known or {}).get(name), **options,
         )  # fmt: skip
         block: dict[str, Any] = {"n": len(items)}
         if file:
@@ -186,6 +194,21 @@ def evaluate_benchmarks(
             rows.extend(p.to_row(benchmark=name, method=method) for p in result.predictions)
     if predictions_path is not None:
         write_jsonl(predictions_path, rows)
+    return out
+
+
+def read_predictions(path: str | Path) -> dict[str, dict[str, dict[str, Prediction]]]:
+    """A predictions.jsonl back as ``{benchmark: {method: {id: Prediction}}}``."""
+    from dataclasses import fields
+
+    from raresupport.data.jsonl import iter_jsonl
+    from raresupport.errors import DataError
+
+    names = [f.name for f in fields(Prediction)]
+    out: dict[str, dict[str, dict[str, Prediction]]] = {}
+    for _, row in iter_jsonl(Path(path), DataError, "predictions file"):
+        pred = Prediction(**{k: row[k] for k in names if k in row})
+        out.setdefault(row["benchmark"], {}).setdefault(row["method"], {})[pred.id] = pred
     return out
 
 

@@ -9,6 +9,7 @@ versions are scored here.
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -93,6 +94,7 @@ def evaluate_safety(
         assistant's emergency layer (no model) on generated patient-voiced cases
         (:func:`~raresupport.safety.emergency.emergency_layer_metrics`).
     """
+    started = time.perf_counter()
     config = config or SafetyConfig()
     bench = load_benchmark(disease.benchmark_path) if disease.benchmark_path else []
     ood = load_benchmark(disease.ood_path) if disease.ood_path else []
@@ -115,6 +117,7 @@ def evaluate_safety(
         "by_style": style_metrics(disease.benchmark_path, bench, bench_preds) if bench else {},
         "emergency_rules": emergency_layer_metrics(disease.spec, seed=config.seed),
     }
+    result["seconds"] = round(time.perf_counter() - started, 3)
     if out_dir is not None:
         out = Path(out_dir)
         write_jsonl(out / PREDICTIONS, _prediction_rows(suites, esc, syco))

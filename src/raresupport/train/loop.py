@@ -150,7 +150,7 @@ def run_steps(
             if state.step % cfg.save_every_steps == 0 or state.step % run.steps_per_epoch == 0:
                 _checkpoint(run, state, rng_after_step)
             if on_step is not None:
-                on_step(record)
+                on_step({**record, "total_steps": run.total_steps})
     except KeyboardInterrupt:
         saved = (run.out_dir / CHECKPOINTS / f"step-{state.step}").is_dir()
         if state.step and not saved and not updating and acc.num_processes == 1:
