@@ -4,8 +4,9 @@
     python benchmarks/profile_run.py --run runs/x --steps 20 --items 64
     python benchmarks/profile_run.py --smoke                      # tiny model, seconds
 
-Profiles ``--steps`` training steps of the run's own configuration on its RAFT data (the
-frozen-layer prefix fill, the adapted layers' forward and backward, the LM head, the optimizer)
+Times the frozen-layer prefix fill, then profiles ``--steps`` training steps of the run's own
+configuration on its RAFT data (the adapted layers' forward and backward, the LM head, the
+optimizer)
 and the scoring of ``--items`` benchmark items in both cells, then prints CPU time per op family
 (matmul, attention, norms and activations, casts and copies, dropout, optimizer, other) and per
 phase. With the run's ``timings.json`` this splits the whole run's wall time (docs/measurements.md).
@@ -68,15 +69,14 @@ def profile_training(run: Path, steps: int) -> dict:
         "max_steps": steps, "save_every_steps": 10_000,
         "system_prompt": cfg.train.system_prompt or load_disease(cfg.disease).spec.system_prompt})
     work = Path(tempfile.mkdtemp(prefix="profile-"))
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
-        with record_function("setup+prefix"):
-            trun, _ = lora._setup(cfg.model, run / "raft", work, train)
-        state, _ = lora.restore(trun, False)
-        from raresupport.train.loop import run_steps
+    from raresupport.train.loop import run_steps
 
+    trun, _ = lora._setup(cfg.model, run / "raft", work, train)  # the prefix fill is timed here
+    state, _ = lora.restore(trun, False)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
         with record_function("steps"):
             run_steps(trun, state, False, None)
-    return {"families": families(prof), "phases": phases(prof, {"setup+prefix", "steps"}),
+    return {"families": families(prof), "phases": phases(prof, {"steps"}),
             "prefix_seconds": trun.prefix_seconds, "steps": steps}
 
 

@@ -35,7 +35,7 @@ def test_run_writes_everything_and_resumes(tiny_model_dir: Path, tmp_path: Path)
     for side in ("baseline", "tuned"):
         assert set(metrics[side]["benchmarks"]) == {"benchmark", "ood"}
         for block in metrics[side]["benchmarks"].values():
-            assert set(block["by_method"]) == {"letter", "loglik"}
+            assert set(block["by_method"]) == set(EvalConfig().methods) == {"loglik"}
     assert not any(m.startswith("[skip]") for m in logs)
     run_log = (out / "run.log").read_text(encoding="utf-8")
     assert "[done] train" in run_log and "train 2/2 loss" in run_log  # progress reaches the file
@@ -46,8 +46,8 @@ def test_run_writes_everything_and_resumes(tiny_model_dir: Path, tmp_path: Path)
     for side in ("baseline", "tuned"):
         safety = metrics["extra"]["safety"][side]
         assert {"escalation", "sycophancy", "collapse", "ood"} <= set(safety)
-        assert set(safety["escalation"]) == {"letter", "loglik"}
-        assert set(safety["by_style"]["multi-visit"]) == {"letter", "loglik"}
+        assert set(safety["escalation"]) == {"loglik"}
+        assert set(safety["by_style"]["multi-visit"]) == {"loglik"}
     assert "## Safety" in (out / "report.md").read_text()
     assert "| multi-visit: loglik |" in (out / "report.md").read_text()
 
@@ -70,10 +70,7 @@ def test_a_second_run_reads_the_untuned_scores_from_the_cache(
         assert "score_cache" not in json.loads((base.with_name("tuned") / "metrics.json")
                                                .read_text())  # fmt: skip
     a, b = (json.loads((tmp_path / r / "metrics.json").read_text()) for r in "ab")
-    assert a["baseline"]["benchmarks"] == b["baseline"]["benchmarks"] or all(
-        a["baseline"]["benchmarks"][k]["by_method"][m]["correct"]
-        == b["baseline"]["benchmarks"][k]["by_method"][m]["correct"]
-        for k in a["baseline"]["benchmarks"] for m in ("letter", "loglik"))
+    assert a["baseline"]["benchmarks"] == b["baseline"]["benchmarks"]
     assert a["extra"]["safety"]["baseline"]["sycophancy"] == b["extra"]["safety"]["baseline"][
         "sycophancy"]
     report = (tmp_path / "b" / "report.md").read_text()
@@ -104,7 +101,7 @@ def test_cli_keeps_the_config_file_and_the_run_defaults(tiny_model_dir: Path, tm
     cfg = tmp_path / "run.yaml"
     cfg.write_text(yaml.safe_dump({
         "generate": {"n": 24}, "train": {"max_steps": 1, "batch_size": 4, "max_length": 256},
-        "evaluate": {"batch_size": 16, "headline": "letter"},
+        "evaluate": {"batch_size": 16, "methods": ["letter", "loglik"], "headline": "letter"},
     }))  # fmt: skip
     res = CliRunner().invoke(app, [
         "run", "hyperhidrosis", "--model", str(tiny_model_dir), "--config", str(cfg),

@@ -21,10 +21,12 @@ SCRIPTS = sorted(p for p in BENCHMARKS.glob("*.py") if not p.name.startswith("_"
 #: script -> the peer tool (import name) it measures against
 PEERS = {"bench_vs_trl.py": "trl", "bench_vs_lm_eval.py": "lm_eval"}
 #: scripts that measure something other than compute speed (network-bound teacher throughput,
-#: accuracy of a training configuration, fault handling, data statistics, retrieval recall) and so
-#: print no share of the matmul peak
+#: accuracy of a training configuration or budget, fault handling, data statistics, retrieval
+#: recall, op-family profiles, in-process vs fresh-process scoring) and so print no share of the
+#: matmul peak
 NOT_COMPUTE = {"bench_generate.py", "sweep_train.py", "teacher_faults.py", "benchmark_stats.py",
-               "ablation_feedback.py", "calibrate_retrieval.py"}
+               "ablation_feedback.py", "calibrate_retrieval.py", "budget.py", "profile_run.py",
+               "bench_inprocess.py"}
 
 
 def test_every_script_is_covered() -> None:

@@ -36,9 +36,8 @@ def _cells(settings: dict, spec, bench: Path, out: Path) -> dict:
 def test_a_cell_is_reused_only_when_every_part_of_its_key_matches(
     tiny_model_dir: Path, tmp_path: Path, hyperhidrosis, bench: Path
 ) -> None:
-    from raresupport.models.tiny import build_tiny_model
-
     from raresupport.models.precision import use_bf16
+    from raresupport.models.tiny import build_tiny_model
 
     spec = hyperhidrosis.spec
     settings = _settings(tiny_model_dir, hyperhidrosis)
@@ -60,7 +59,8 @@ def test_a_cell_is_reused_only_when_every_part_of_its_key_matches(
         "base weights": {**settings, "model": str(build_tiny_model(tmp_path / "other", seed=1))},
     }
     for i, (what, other) in enumerate(changed.items()):
-        assert _cells(other, spec, bench, tmp_path / f"c{i}") == {"notes": False, "plain": False}, what
+        got = _cells(other, spec, bench, tmp_path / f"c{i}")
+        assert got == {"notes": False, "plain": False}, what
     # notes settings change only the notes cell
     notes = {**settings, "retrieval": {**settings["retrieval"], "k": 1, "option_notes": 0}}
     assert _cells(notes, spec, bench, tmp_path / "notes") == {"notes": False, "plain": True}

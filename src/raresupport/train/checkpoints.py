@@ -24,7 +24,8 @@ CHECKPOINTS = "checkpoints"
 LOG_FILE = "train_log.jsonl"
 STATE_FILE = "trainer_state.json"
 #: fields that do not change what is learned, so changing them may not block a resume
-_RUNTIME_FIELDS = {"save_every_steps", "keep_checkpoints", "log_every", "merge", "cache_frozen_layers"}
+_RUNTIME_FIELDS = {"save_every_steps", "keep_checkpoints", "log_every", "merge",
+                   "cache_frozen_layers"}  # the same loss either way (tests/train/test_lora.py)
 
 
 def fingerprint(
