@@ -131,6 +131,20 @@ def evaluate_cells(
     return out
 
 
+def _scored_by_run(run: Path, benchmarks: Sequence[Path]) -> bool:
+    """Whether the run's untuned plain cell scored exactly these files under these names."""
+    from raresupport.evaluate.runner import benchmark_names
+
+    path = run / "eval" / "baseline" / "metrics.json"
+    if not path.is_file():
+        return False
+    scored = json.loads(path.read_text(encoding="utf-8")).get("benchmarks", {})
+    return all(
+        name in scored and Path(scored[name].get("file", "")).resolve() == Path(file).resolve()
+        for name, file in benchmark_names(list(benchmarks)).items()
+    )
+
+
 def _without_notes(preds: dict, items: dict[str, Sequence[Any]]) -> dict:
     """``{bench: {method: {id: Prediction}}}`` of ``preds`` for the items that got no notes."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
@@ -208,7 +222,11 @@ def evaluate_run(
     cells: dict[str, Any] = {}
     sides = [("baseline", None), ("tuned", adapter)] if baseline else [("tuned", adapter)]
     for side, adp in sides:
-        base = out / "baseline" / "predictions.jsonl" if baseline and adp is not None else None
+        base = None
+        if adp is not None:
+            base = (out if baseline else run / "eval") / "baseline" / "predictions.jsonl"
+            if not baseline and not _scored_by_run(run, benchmarks):
+                base = None  # the run's untuned predictions are for other files
         got = evaluate_cells(settings, spec, adp, benchmarks,
                              {"plain": out / side, "notes": out / f"{side}+notes"},
                              base_predictions=base)  # fmt: skip
