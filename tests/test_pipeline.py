@@ -17,7 +17,7 @@ def _config(model: Path, **train) -> RunConfig:
         disease="hyperhidrosis",
         model=str(model),
         generate=GenerateConfig(n=24),
-        train=TrainConfig(max_steps=2, batch_size=4, max_length=256, **train),
+        train=TrainConfig(**{"max_steps": 2, "batch_size": 4, "max_length": 256, **train}),
         evaluate=EvalConfig(batch_size=16),
     )
 

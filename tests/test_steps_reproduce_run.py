@@ -28,7 +28,8 @@ def test_train_then_eval_adapter_gives_the_run_predictions(
     user trains that folder by hand and scores the adapter's plain (no-notes) cell."""
     runner = CliRunner()
     cfg = tmp_path / "run.yaml"
-    config = {"generate": {"n": 24}, "train": TRAIN, "evaluate": {"batch_size": 16}}
+    config = {"generate": {"n": 24}, "train": TRAIN,  # eval --adapter scores every method
+              "evaluate": {"batch_size": 16, "methods": ["letter", "loglik"]}}
     if k is not None:
         config["retrieval"] = {"k": k}
     cfg.write_text(yaml.safe_dump(config))

@@ -52,7 +52,7 @@ def test_a_cell_is_reused_only_when_every_part_of_its_key_matches(
         assert a["benchmarks"] == b["benchmarks"]
     changed = {
         "system prompt": {**settings, "system_prompt": "You are terse."},
-        "methods": {**settings, "methods": ["loglik"], "headline": "loglik"},
+        "methods": {**settings, "methods": ["letter", "loglik"]},
         "normalization": {**settings, "normalization": "per_token"},
         "batch size": {**settings, "batch_size": 3},
         "precision": {**settings, "mixed_precision": other_precision},
