@@ -161,17 +161,9 @@ CELL_FILES = ("predictions.jsonl", "metrics.json")
 
 def _cache_parts(settings: dict[str, Any], model: Any) -> dict[str, Any]:
     """What fixes an untuned cell besides its items: base weights, prompt, rules, precision."""
-    from raresupport.evaluate.base import model_device
-    from raresupport.models.adapter import base_fingerprint
-    from raresupport.models.precision import use_bf16
-
-    device = model_device(model)
     return {
         "kind": "cell",
-        "base": base_fingerprint(model),
-        "dtype": str(next(model.parameters()).dtype),
-        "device": device.type,
-        "bf16": use_bf16(settings.get("mixed_precision", "no"), device),
+        **cache.model_parts(model, settings.get("mixed_precision", "no")),
         **{k: settings[k] for k in ("system_prompt", "methods", "normalization", "batch_size")},
     }
 

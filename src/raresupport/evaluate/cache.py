@@ -68,6 +68,18 @@ def runtime() -> dict[str, str]:
     return {"torch": torch.__version__, "transformers": transformers.__version__}
 
 
+def model_parts(model: Any, mixed_precision: str) -> dict[str, Any]:
+    """What fixes a local model's scores besides its inputs: base weights' fingerprint, dtype,
+    device type and whether bf16 autocast applies (``mixed_precision`` resolved)."""
+    from raresupport.evaluate.base import model_device
+    from raresupport.models.adapter import base_fingerprint
+    from raresupport.models.precision import use_bf16
+
+    device = model_device(model)
+    return {"base": base_fingerprint(model), "dtype": str(next(model.parameters()).dtype),
+            "device": device.type, "bf16": use_bf16(mixed_precision, device)}  # fmt: skip
+
+
 def score_key(parts: Mapping[str, Any]) -> str:
     """A 24-hex-digit key of ``parts`` (JSON-able), the cache version and :func:`runtime`."""
     blob = json.dumps({"version": CACHE_VERSION, **runtime(), **parts}, sort_keys=True,

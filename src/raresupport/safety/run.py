@@ -180,12 +180,14 @@ def safety_steps(config: Any, disease: Any, out: Path) -> list[tuple[str, Path, 
             from raresupport.models.load import load_model
             from raresupport.safety.items import write_suite
 
-            for name, items in disease_suites(disease, config.safety).items():
+            suites = disease_suites(disease, config.safety)
+            for name, items in suites.items():
                 write_suite(out / SUITES_DIR / f"{name}.jsonl", items)
             model, tokenizer = load_model(config.model, adapter=adapter)
             rows = _read_rows(folder / "predictions.jsonl")
             files = {f: folder / f for f in (SAFETY_JSON, PREDICTIONS)}
-            parts = _cache_parts(config, disease, model, rows) if adapter is None else None
+            parts = None if adapter is not None else _cache_parts(config, disease, model, rows,
+                                                                   suites)
             if parts is not None and (entry := cache.lookup(cache.score_key(parts))):
                 cache.restore(entry, files)  # the untuned model's suites do not change
                 result = load_safety(files[SAFETY_JSON])
@@ -207,20 +209,15 @@ def safety_steps(config: Any, disease: Any, out: Path) -> list[tuple[str, Path, 
     return [step("baseline", None), step("tuned", out / "adapter")]
 
 
-def _cache_parts(config: Any, disease: Any, model: Any, rows: list[dict[str, Any]]) -> dict:
+def _cache_parts(config: Any, disease: Any, model: Any, rows: list[dict[str, Any]],
+                 suites: dict[str, list[Any]]) -> dict:
     """What fixes the untuned model's safety results (evaluate/cache.py key parts)."""
     from raresupport.evaluate import cache
-    from raresupport.evaluate.base import model_device
-    from raresupport.models.adapter import base_fingerprint
-    from raresupport.models.precision import use_bf16
 
-    suites = disease_suites(disease, config.safety)
     sets = {"benchmark": disease.benchmark_path, "ood": disease.ood_path}
     return {
         "kind": "safety",
-        "base": base_fingerprint(model),
-        "dtype": str(next(model.parameters()).dtype),
-        "bf16": use_bf16(config.evaluate.mixed_precision, model_device(model)),
+        **cache.model_parts(model, config.evaluate.mixed_precision),
         "system_prompt": disease.spec.system_prompt,
         "methods": list(config.evaluate.methods),
         "normalization": config.evaluate.normalization,
