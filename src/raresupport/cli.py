@@ -185,6 +185,10 @@ def generate_command(
         [], "--avoid", help="Benchmark JSONL whose questions must not leak into training data."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed: same seed, same dataset."),
+    people_val: int = typer.Option(
+        GenerateConfig().people_val, "--people-val", min=0,
+        help="Items of the people validation split (val_people.jsonl; 0: none).",
+    ),
 ) -> None:
     """Write validated synthetic vignettes for DISEASE into OUT.
 
@@ -204,11 +208,11 @@ def generate_command(
         **key_values(option, "--option"),
     }  # fmt: skip
     gen = get_generator(generator, options, cache_dir=out / ".cache" / generator)
-    m = generate_dataset(d, gen, n, out, seed=seed, avoid=avoid)
+    m = generate_dataset(d, gen, n, out, seed=seed, avoid=avoid, people_val=people_val)
     c = m.counts
     by = f"by task {c['by_task']}; letters {c['by_letter']}"
-    console.print(tagged(
-        "ok", "green", f"{out}: {c['train']} train, {c['val']} val, {c['rejects']} rejects; {by}"))
+    console.print(tagged("ok", "green", f"{out}: {c['train']} train, {c['val']} val, "
+                         f"{c['val_people']} people val, {c['rejects']} rejects; {by}"))
     if (short := shortfall(m)) is not None:
         err_console.print(tagged("warning:", "bold yellow", short))
 

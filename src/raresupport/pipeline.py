@@ -113,7 +113,7 @@ def _generate(config: RunConfig, disease: Any, data_dir: Path, say: Callable[[st
     )
     manifest = generate_dataset(
         disease, generator, gen.n, data_dir, seed=gen.seed, avoid=gen.avoid,
-        val_fraction=gen.val_fraction,
+        val_fraction=gen.val_fraction, people_val=gen.people_val,
     )  # fmt: skip
     if (short := shortfall(manifest)) is not None:
         say(f"warning: {short}")

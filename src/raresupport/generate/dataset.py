@@ -1,7 +1,8 @@
 """Generate -> validate -> rebalance -> split -> write: one dataset version in a folder.
 
-Output: ``train.jsonl``, ``val.jsonl`` (stratified by task), ``rejects.jsonl`` and
-``manifest.json``; each JSONL loads with ``datasets.load_dataset("json", data_files=...)``.
+Output: ``train.jsonl``, ``val.jsonl`` (stratified by task), ``val_people.jsonl`` (the people
+split: patient-voiced questions and clinician vignettes with reworded options,
+:mod:`raresupport.generate.grounded.people`), ``rejects.jsonl`` and ``manifest.json``; each JSONL loads with ``datasets.load_dataset("json", data_files=...)``.
 """
 
 from __future__ import annotations
@@ -102,13 +103,16 @@ def generate_dataset(
     oversample: float | None = None,
     max_rounds: int = 6,
     validation: ValidationConfig | None = None,
+    people_val: int = 0,
 ) -> Manifest:
     """Make ``n`` validated vignettes for ``disease`` and write them to ``out_dir``.
 
     The disease's own benchmark is always in ``avoid``: no training item may be near-identical
     to an evaluation question. Rounds top up what validation removed, each with a new seed; a
     round in which the generator produced no item at all ends the rounds (what failed every
-    item of one round fails the next one too). Fewer accepted items than ``n`` is reported in
+    item of one round fails the next one too). ``people_val`` > 0 also writes that many people
+    split items (built from the spec whatever the generator, validated against the benchmark
+    and the accepted items) to ``val_people.jsonl``. Fewer accepted items than ``n`` is reported in
     the manifest (``counts.accepted`` < ``n_requested``, see :func:`shortfall`).
 
     Raises:
@@ -156,6 +160,16 @@ def generate_dataset(
     train, val = _split(final, val_fraction, seed)
     write_jsonl(out / "train.jsonl", train)
     write_jsonl(out / "val.jsonl", val)
+    people: list[Vignette] = []
+    if people_val:
+        from raresupport.generate.grounded.people import people_items
+
+        drawn, built = people_items(spec, people_val, seed)
+        people, bad = validate_vignettes(drawn, spec, avoid=bench, accepted=final,
+                                         config=validation)
+        rejects += bad
+        _merge_counts(total.events, dict(built))
+        write_jsonl(out / "val_people.jsonl", people)
     write_jsonl(out / "rejects.jsonl", rejects)
     manifest = Manifest(
         disease=spec.id,
@@ -168,6 +182,7 @@ def generate_dataset(
             "accepted": len(final),
             "train": len(train),
             "val": len(val),
+            "val_people": len(people),
             "rejects": len(rejects),
             "by_task": dict(Counter(v.task for v in final)),
             "by_letter": dict(sorted(Counter(v.answer for v in final).items())),

@@ -206,6 +206,14 @@ class Phrasing(_Model):
         min_length=1, description="Claims for treatment items: a confident, wrong treatment "
         "wish; {option} is a wrong option.",
     )
+    rewordings: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Other ways people say the spec's own names (treatments, causes, findings, "
+        "sites, adverse effects, the diagnosis): ``spec text: [rewordings]``. Held out of "
+        "training by construction: only the people validation split reads them, so its "
+        "option wording is never seen in training "
+        "(``raresupport.generate.grounded.people``).",
+    )
     questions: QuestionStems = Field(
         default_factory=QuestionStems, description="Question stems per item structure."
     )
