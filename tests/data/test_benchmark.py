@@ -90,3 +90,16 @@ def test_structural_errors(tmp_path: Path, text: str, expected: str) -> None:
     with pytest.raises(BenchmarkError, match=None) as err:
         load_benchmark(p)
     assert expected in str(err.value)
+
+
+def test_a_vignette_file_loads_as_a_benchmark_with_its_case(tmp_path) -> None:
+    """Generated train/val files are benchmarks too; the case must not be dropped."""
+    row = {"id": "v1", "disease": "x", "task": "diagnosis", "case": "A 30-year-old has X.",
+           "question": "What is it?", "options": {"A": "a", "B": "b"}, "answer": "A"}
+    path = tmp_path / "val.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    (item,) = load_benchmark(path)
+    assert item.question == "A 30-year-old has X.\n\nWhat is it?"
+    row.pop("case")
+    path.write_text(json.dumps(row) + "\n")
+    assert load_benchmark(path)[0].question == "What is it?"

@@ -35,6 +35,16 @@ class MCQItem(BaseModel):
         "); set at run time by retrieval and never written to a file.",
     )  # fmt: skip
 
+    @model_validator(mode="before")
+    @classmethod
+    def _vignette_case(cls, data: object) -> object:
+        """A vignette line (generated ``train``/``val``/``val_people`` files) keeps its case:
+        the question becomes ``case + blank line + question``, as ``Vignette.to_mcq`` does."""
+        if isinstance(data, dict) and isinstance(data.get("case"), str) and data["case"].strip():
+            question = str(data.get("question", "")).strip()
+            data = {**data, "question": f"{data['case'].strip()}\n\n{question}"}
+        return data
+
     @model_validator(mode="after")
     def _check(self) -> MCQItem:
         letters = list(self.options)

@@ -89,14 +89,9 @@ class Vignette(BaseModel):
         return data
 
     def to_mcq(self) -> MCQItem:
-        return MCQItem(
-            id=self.id,
-            task=self.task,
-            question=f"{self.case.strip()}\n\n{self.question.strip()}",
-            options=dict(self.options),
-            answer=self.answer,
-            notes=self.notes,
-        )
+        """The item as a benchmark question: case, blank line, question."""
+        return MCQItem(id=self.id, task=self.task, case=self.case, question=self.question,
+                       options=dict(self.options), answer=self.answer, notes=self.notes)
 
 
 def load_vignettes(path) -> list[Vignette]:
