@@ -9,7 +9,9 @@ Each configuration trains on a seeded sample of ``n`` of a finished run's RAFT t
 ``top_layers``, ``include_rationale``), and is scored exactly as the run scores (its prompt,
 notes, routing, ``loglik`` per character; :func:`raresupport.evaluate.as_run.evaluate_cells`)
 on generated validation items only: the run's ``val.jsonl`` plus ``--extra-val`` fresh items
-the offline generator writes with another seed, avoiding the training items. The shipped
+the offline generator writes with another seed, avoiding the training items, and the people
+split (``val_people.jsonl``: patient-voiced questions and clinician vignettes with reworded
+options, the split settings are chosen on). The shipped
 benchmark is not scored here: defaults are chosen on generated data, never on it. The
 out-of-domain control is scored too (forgetting). A configuration equal to the run's own
 (``{}``) reuses the run's adapter and its recorded training time.
@@ -61,6 +63,23 @@ def _val_file(run: Path, extra: int, work: Path) -> Path:
     return path
 
 
+def _people_file(run: Path, work: Path) -> Path:
+    """The run's people split (``data/val_people.jsonl``), written here for older runs."""
+    from raresupport.config import RunConfig
+    from raresupport.data.jsonl import write_jsonl
+    from raresupport.diseases import load_disease
+    from raresupport.generate.grounded.people import people_items
+
+    if (run / "data" / "val_people.jsonl").is_file():
+        return run / "data" / "val_people.jsonl"
+    path = work / "val_people.jsonl"
+    if not path.exists():
+        cfg = RunConfig.model_validate(json.loads((run / "run_config.json").read_text()))
+        spec = load_disease(cfg.disease).spec
+        write_jsonl(path, people_items(spec, cfg.generate.people_val, cfg.generate.seed)[0])
+    return path
+
+
 def _sample(run: Path, n: int | None, seed: int, work: Path) -> Path:
     """A folder whose train.jsonl holds ``n`` of the run's RAFT items (all when None)."""
     lines = (run / "raft" / "train.jsonl").read_text().splitlines()
@@ -73,8 +92,9 @@ def _sample(run: Path, n: int | None, seed: int, work: Path) -> Path:
     return folder
 
 
-def measure(run: Path, change: dict, val: Path, work: Path) -> dict:
-    """Train one configuration (unless it is the run's own) and score it on ``val`` + OOD."""
+def measure(run: Path, change: dict, val: Path, work: Path, people: Path | None = None) -> dict:
+    """Train one configuration (unless it is the run's own) and score it on ``val``, the
+    people split and OOD."""
     from raresupport.config import RunConfig
     from raresupport.diseases import load_disease
     from raresupport.evaluate.as_run import evaluate_cells
@@ -99,7 +119,7 @@ def measure(run: Path, change: dict, val: Path, work: Path) -> dict:
         adapter = run / "adapter"
         summary = json.loads((adapter / "train_summary.json").read_text())
         cpu, wall = None, summary["wall_seconds"]
-    benches = [val] + ([disease.ood_path] if disease.ood_path else [])
+    benches = [p for p in (val, people, disease.ood_path) if p]
     cells = evaluate_cells(settings, disease.spec, adapter, benches,
                            {"plain": out / "tuned", "notes": out / "tuned+notes"})  # fmt: skip
     row = {"config": name, "change": change, "train_cpu_s": cpu and round(cpu, 1),
@@ -164,10 +184,11 @@ def main(argv: list[str] | None = None) -> None:
         grid, args.extra_val = [{}, {"n": 12, "top_layers": 1}], 8
     print(machine_line(torch.get_num_threads())[0], flush=True)
     val = _val_file(args.run, args.extra_val, work)
+    people = _people_file(args.run, work)
     results = args.results or work / "results.jsonl"
     rows = []
     for change in grid:
-        row = measure(args.run, change, val, work)
+        row = measure(args.run, change, val, work, people)
         rows.append(row)
         print(json.dumps(row), flush=True)
         with results.open("a", encoding="utf-8") as fh:

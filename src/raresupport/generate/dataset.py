@@ -2,7 +2,8 @@
 
 Output: ``train.jsonl``, ``val.jsonl`` (stratified by task), ``val_people.jsonl`` (the people
 split: patient-voiced questions and clinician vignettes with reworded options,
-:mod:`raresupport.generate.grounded.people`), ``rejects.jsonl`` and ``manifest.json``; each JSONL loads with ``datasets.load_dataset("json", data_files=...)``.
+:mod:`raresupport.generate.grounded.people`), ``rejects.jsonl`` and ``manifest.json``; each
+JSONL loads with ``datasets.load_dataset("json", data_files=...)``.
 """
 
 from __future__ import annotations
