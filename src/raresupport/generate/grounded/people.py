@@ -64,20 +64,28 @@ def reword(rng: random.Random, spec: DiseaseSpec, text: str) -> str:
     return rng.choice(alts) if alts else text
 
 
-def _my_sites(rng: random.Random, spec: DiseaseSpec, k: int = 1) -> tuple[list[str], str]:
-    """Up to ``k`` sites, and how a patient names them: 'my armpits and hands'."""
-    if not spec.sites:
-        return [], reword(rng, spec, spec.phrasing.no_site)
-    picked = rng.sample(spec.sites, min(k, len(spec.sites)))
+def _my_sites(
+    rng: random.Random, spec: DiseaseSpec, k: int = 1, among: list[str] | None = None
+) -> tuple[list[str], str]:
+    """Up to ``k`` sites (of ``among``, default all), and how a patient names them: 'my
+    armpits and hands'."""
+    pool = [s for s in (among or spec.sites) if s in spec.sites]
+    if not pool:
+        return [], "my " + reword(rng, spec, spec.phrasing.no_site)
+    picked = rng.sample(pool, min(k, len(pool)))
     named = [reword(rng, spec, spec.phrasing.site_names.get(s, s)) for s in picked]
     return picked, "my " + " and ".join(named)
 
 
-def _intro(rng: random.Random, spec: DiseaseSpec, adult: bool = False) -> str:
+def _age(rng: random.Random, spec: DiseaseSpec, adult: bool = False) -> int:
     h = spec.vignette_hints
-    age = rng.randint(max(h.age_min, 18 if adult else h.age_min), max(h.age_max, 19))
-    sex = rng.choice(h.sexes)
-    return rng.choice(_AGE).format(age=age, sex=sex)
+    return rng.randint(max(h.age_min, 18 if adult else h.age_min), max(h.age_max, 19))
+
+
+def _intro(rng: random.Random, spec: DiseaseSpec, adult: bool = False, age: int | None = None):
+    """'I'm a 34-year-old woman.' (or another first-person opening)."""
+    age = _age(rng, spec, adult) if age is None else age
+    return rng.choice(_AGE).format(age=age, sex=rng.choice(spec.vignette_hints.sexes))
 
 
 def _complaint(rng: random.Random, spec: DiseaseSpec, where: str) -> str:
@@ -94,9 +102,10 @@ def my_diagnosis(rng: random.Random, spec: DiseaseSpec) -> Draft | None:
     feats = [reword(rng, spec, f) for f in rng.sample(crit.supporting,
                                                       min(2, len(crit.supporting)))]
     _, where = _my_sites(rng, spec, rng.randint(1, 2))
-    years = rng.randint(1, 12)
-    since = rng.choice(_SINCE).format(n=years, onset=rng.randint(8, 20))
-    case = f"{_intro(rng, spec)} I've had {_complaint(rng, spec, where)} {since}."
+    age = _age(rng, spec)
+    years = rng.randint(1, max(1, min(12, age - 5)))
+    since = rng.choice(_SINCE).format(n=years, onset=age - years)
+    case = f"{_intro(rng, spec, age=age)} I've had {_complaint(rng, spec, where)} {since}."
     if feats:
         case += f" Also, {lc(join(feats))}."
     pool = [c.name for c in spec.secondary_causes] + [c.name for c in spec.differentials]
@@ -117,8 +126,11 @@ def my_cause(rng: random.Random, spec: DiseaseSpec) -> Draft | None:
     feats = [reword(rng, spec, f) for f in rng.sample(cause.features,
                                                       min(len(cause.features), 2))]
     months = rng.randint(2, 18)
-    case = (f"{_intro(rng, spec, adult=True)} This started about {months} months ago: "
-            f"{lc(join(feats))}.")  # fmt: skip
+    ph = spec.phrasing
+    lead = ph.new_onset.format(complaint=ph.complaint) if cause in spec.secondary_causes \
+        else ph.complaint
+    case = (f"{_intro(rng, spec, adult=True)} I've had {lead} for about {months} months. "
+            f"Along with it: {lc(join(feats))}.")  # fmt: skip
     pool = [c.name for c in causes if c.id != cause.id]
     pool += [c.name for c in spec.diagnostic_criteria]
     distractors = pick_near(rng, cause.name, pool)
@@ -167,7 +179,9 @@ def my_side_effect(rng: random.Random, spec: DiseaseSpec) -> Draft | None:
     if distractors is None:
         return None
     start = lc(reword(rng, spec, t.name))
-    case = f"{_intro(rng, spec, adult=True)} My doctor wants me to start {start}."
+    _, where = _my_sites(rng, spec, among=t.sites)
+    case = (f"{_intro(rng, spec, adult=True)} My doctor wants me to start {start} for the "
+            f"{spec.phrasing.complaint} on {where}.")  # fmt: skip
     return {"case": case, "question": rng.choice(STEMS["side_effect"]), "key": ae,
             "distractors": distractors, "rationale": f"{cap(ae)} is known with {t.name}.",
             "fact_ids": t.fact_ids}  # fmt: skip
