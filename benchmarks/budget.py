@@ -139,14 +139,20 @@ def plot(rows: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
+    series = [("val.notes", "C0", "o", "template val, tuned + notes"),
+              ("val.plain", "C1", "x", "template val, tuned"),
+              ("val_people.notes", "C2", "s", "people split, tuned + notes"),
+              ("val_people.plain", "C3", "+", "people split, tuned")]  # fmt: skip
+    for key, color, marker, label in series:
+        pts = [(r["train_cpu_s"] or r["train_wall_s"] * 2, r[key]) for r in rows if key in r]
+        if pts:
+            ax.scatter(*zip(*pts, strict=True), color=color, marker=marker, label=label)
     for row in rows:
         x = row["train_cpu_s"] or row["train_wall_s"] * 2
-        ax.scatter(x, row["val.notes"], color="C0")
-        ax.scatter(x, row["val.plain"], color="C1", marker="x")
-        ax.annotate(row["config"], (x, row["val.notes"]), fontsize=7)
+        ax.annotate(row["config"], (x, row.get("val_people.notes", row["val.notes"])), fontsize=7)
     ax.set_xlabel("training CPU-seconds")
     ax.set_ylabel("generated-val accuracy (loglik per char)")
-    ax.legend(["tuned + notes", "tuned"], loc="lower right")
+    ax.legend(loc="lower right", fontsize=7)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -177,7 +183,8 @@ def main(argv: list[str] | None = None) -> None:
 
         args.run = work / "run"
         cfg = RunConfig(disease="hyperhidrosis", model=str(smoke_model(work)),
-                        generate=GenerateConfig(n=24), evaluate=EvalConfig(batch_size=16),
+                        generate=GenerateConfig(n=24, people_val=12),
+                        evaluate=EvalConfig(batch_size=16),
                         train=TrainConfig(max_steps=2, batch_size=4, max_length=256),
                         safety=SafetyConfig(enabled=False))  # fmt: skip
         run_pipeline(cfg, args.run, log=lambda m: None)
