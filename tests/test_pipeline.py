@@ -112,6 +112,6 @@ def test_cli_keeps_the_config_file_and_the_run_defaults(tiny_model_dir: Path, tm
     assert saved["generate"]["n"] == 24 and saved["evaluate"]["headline"] == "letter"
     assert saved["train"]["lr"] == 0.01 and saved["train"]["max_steps"] == 1
     defaults = TrainConfig()
-    assert saved["train"]["top_layers"] == defaults.top_layers == 4
+    assert saved["train"]["top_layers"] == defaults.top_layers == 8
     assert tuple(saved["train"]["styles"]) == defaults.styles == ("cloze",)
     assert saved["train"]["epochs"] == defaults.epochs == 2.5

@@ -33,22 +33,22 @@ class GenerateConfig(BaseModel):
     #: fields of the generator's own config (e.g. ``model``, ``base_url`` for ``openai``)
     options: dict[str, Any] = Field(default_factory=dict)
     n: int = Field(
-        450, ge=4,
-        description="Vignettes to generate (a tenth become val.jsonl). 450 with LoRA on the top 4 "
-        "layers is the cheapest budget within noise of the best on the people validation "
-        "split (tuned + notes 0.500 vs 0.534 for 1200 items / top 8, paired 95% CI of the "
-        "difference -0.025..0.088) at a quarter of the training CPU-seconds; "
-        "docs/measurements.md.",
+        1200, ge=4,
+        description="Vignettes to generate (a tenth become val.jsonl). With LoRA on the top 8 "
+        "layers the only budget measured that beats the untuned model on the people "
+        "validation split (tuned + notes 0.475 vs 0.432, n = 718); every cheaper one tried "
+        "(400-600 items, top 4 layers, 1.5 epochs) scored 0.432-0.447; docs/measurements.md.",
     )
     seed: int = 0
     avoid: list[Path] = Field(default_factory=list)
     val_fraction: float = Field(0.1, ge=0.0, lt=1.0)
     people_val: int = Field(
-        240, ge=0,
+        720, ge=0,
         description="Items of the people validation split (val_people.jsonl): patient-voiced "
         "questions and clinician vignettes whose options use the spec's held-out rewordings; "
-        "settings are chosen on it, never on the shipped benchmark. 240 gives a standard error "
-        "of about 0.03 on an accuracy near 0.5.",
+        "settings are chosen on it, never on the shipped benchmark. 720: at 240 items (standard "
+        "error ~0.03) a cheaper training budget looked within noise of the default and was "
+        "clearly worse at 718 (docs/measurements.md).",
     )
 
     @field_validator("generator")

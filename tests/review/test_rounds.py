@@ -118,6 +118,6 @@ def test_round_train_fills_unset_fields_from_the_run() -> None:
     cfg = LoopConfig.model_validate({"run": {"disease": "hyperhidrosis", "train": {"lr": 0.01}},
                                      "round_train": {"max_steps": 7}})  # fmt: skip
     assert cfg.round_train.max_steps == 7 and cfg.round_train.lr == 0.01
-    assert cfg.round_train.top_layers == cfg.run.train.top_layers == 4  # the run defaults
+    assert cfg.round_train.top_layers == cfg.run.train.top_layers == 8  # the run defaults
     again = LoopConfig.model_validate(cfg.model_dump(mode="json"))
     assert again.model_dump() == cfg.model_dump()
