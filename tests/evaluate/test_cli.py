@@ -71,6 +71,7 @@ def test_a_bad_benchmark_line_fails_before_any_model_is_loaded(tmp_path):
     [
         ("all", "local", ("letter", "loglik")),
         ("loglik", "local", ("loglik",)),
+        *[(rule, "local", (rule,)) for rule in ("pmi", "calibrated", "cad", "replug")],
         ("all", "endpoint", ("generate",)),
         ("generate", "endpoint", ("generate",)),
     ],
@@ -82,7 +83,7 @@ def test_method_expansion(method, kind, expected):
 @pytest.mark.parametrize(
     ("method", "kind", "message"),
     [("generate", "local", "--base-url"), ("letter", "endpoint", "a local model"),
-     ("best", "local", "unknown")],
+     ("best", "local", "unknown"), ("cad", "endpoint", "a local model")],
 )  # fmt: skip
 def test_method_errors_are_one_line_raresupport_errors(method, kind, message):
     with pytest.raises(RareSupportError, match=message):
