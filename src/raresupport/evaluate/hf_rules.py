@@ -10,7 +10,8 @@ not (:func:`raresupport.evaluate.runner.evaluate_model`). Cost per item, in logl
 * ``pmi``: +1 shared premise prompt, each distinct option text once for the whole item set.
 * ``calibrated``: +3 (one per content-free input; items with the same task and options share).
 * ``cad``: +1 for an item with notes (the same item without them), 0 for one without notes.
-* ``replug``: k (one per note) for an item with notes, replacing the all-notes pass.
+* ``replug``: k (one per note) for an item with k >= 2 notes; an item with one note or none
+  is ``loglik``'s row itself (0 extra beside ``loglik``, 1 alone).
 """
 
 from __future__ import annotations
@@ -198,19 +199,26 @@ def score_replug(
     """REPLUG (:func:`~raresupport.evaluate.rules.replug`): the item scored under each of its
     notes alone, the option likelihoods mixed with weights from the notes' retrieval scores
     (``MCQItem.note_scores``; equal without them), then normalised as ``loglik``. An item
-    without notes is scored as ``loglik`` (taken from ``given`` when there)."""
+    without notes, or (with ``given``) with a single note, is ``loglik``'s own row."""
     kw = _common(system_prompt, batch_size, progress, shared_prompt, normalization)
     notes = [split_notes(item.notes) for item in items]
     bare = [i for i, n in enumerate(notes) if not n]
     plain = dict(zip(bare, _loglik(backend, [items[i] for i in bare],
                                    None if given is None else [given[i] for i in bare], **kw),
                      strict=True))  # fmt: skip
+    per_item: dict[int, list[tuple[list[float], list[int]]]] = {}
+    if given is not None:  # one note alone is the notes block loglik scored already
+        for i, blocks in enumerate(notes):
+            if blocks == [items[i].notes]:
+                p = given[i]
+                per_item[i] = [([p.extra["sum"][L] for L in items[i].options],
+                                [p.extra["tokens"][L] for L in items[i].options])]  # fmt: skip
     rows = [(i, items[i].model_copy(update={"notes": block}))
-            for i, blocks in enumerate(notes) for block in blocks]  # fmt: skip
+            for i, blocks in enumerate(notes) if i not in per_item
+            for block in blocks]  # fmt: skip
     encoded = [_loglik_inputs(backend.tokenizer, it, system_prompt) for _, it in rows]
     sums = option_sums(backend, encoded, batch_size=batch_size, progress=progress,
                        shared_prompt=shared_prompt, label="replug")  # fmt: skip
-    per_item: dict[int, list[tuple[list[float], list[int]]]] = {}
     for (i, _), enc, s in zip(rows, encoded, sums, strict=True):
         per_item.setdefault(i, []).append((s, [len(o) for o in enc[1]]))
     out = []

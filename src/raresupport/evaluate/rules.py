@@ -14,6 +14,7 @@ Forward-pass costs (one *loglik pass* = the item's prompt plus its option contin
 ``calibrated`` 1 loglik pass + one pass per content-free input (3 by default) per item
 ``cad``        2 loglik passes (with / without notes); 0 extra in a run, which has both
 ``replug``     one loglik pass per note (k), instead of the one pass with all notes
+               (with one note or none, that pass is loglik's own)
 =============  ==========================================================================
 
 Parameters come from the papers, not from the shipped benchmark (which only measures).
@@ -127,7 +128,8 @@ def replug(per_note: Sequence[Table], weights: Sequence[float]) -> dict[str, flo
     ``per_note`` are summed option log-likelihoods with one note each; ``weights`` sum to 1
     (:func:`replug_weights`). Length normalisation, if any, is applied to the result.
 
-    Cost: one loglik pass per note (k per item) instead of the one pass with all notes.
+    Cost: one loglik pass per note (k per item) instead of the one pass with all notes (the
+    same pass when k = 1).
     """
     out = {}
     for k in per_note[0]:
