@@ -102,3 +102,21 @@ def test_typer_parses_repeated_benchmark_options(tiny_model_dir, tmp_path):
     metrics = json.loads((tmp_path / "cli" / "metrics.json").read_text())
     assert len(metrics["benchmarks"]) == 2  # same stem twice stays two entries
     assert "one (n=3): letter" in result.output
+
+
+@pytest.mark.parametrize("rule", ["pmi", "calibrated", "cad", "replug"])
+def test_eval_command_scores_a_rule_over_loglik_by_name(tiny_model_dir, tmp_path, rule):
+    bench = _write(tmp_path / "mini.jsonl", ITEMS)
+    _call(model=str(tiny_model_dir), benchmark=[bench], out=tmp_path / "o", method=rule)
+    metrics = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert set(metrics["benchmarks"]["mini"]["by_method"]) == {rule}
+
+
+def test_plugins_lists_the_rules_over_loglik():
+    from raresupport.cli import app
+
+    res = CliRunner().invoke(app, ["plugins"], env={"COLUMNS": "240"})
+    assert res.exit_code == 0, res.output
+    line = next(x for x in res.output.splitlines() if "scorers" in x)
+    for rule in ("pmi", "calibrated", "cad", "replug", "loglik"):
+        assert rule in line
