@@ -66,6 +66,22 @@ def notes_block(hits: Sequence[Any], max_chars: int = MAX_NOTE_CHARS) -> str:
     return "\n".join([NOTES_HEADER, *lines]) if lines else ""
 
 
+def split_notes(block: str) -> list[str]:
+    """A :func:`notes_block` as one block per note, each renumbered ``[1]`` (REPLUG shows the
+    notes one at a time); ``[]`` for no notes."""
+    lines = block.strip().splitlines()[1:] if block.strip() else []
+    return [f"{NOTES_HEADER}\n[1] {line.split('] ', 1)[1]}" for line in lines]
+
+
+def premise_messages(system_prompt: str | None = None) -> list[dict[str, str]]:
+    """The cloze prompt with no question: the domain premise of domain-conditional PMI
+    (lm-evaluation-harness scores options after a bare ``"Answer:"``)."""
+    return [
+        {"role": "system", "content": system_prompt or DEFAULT_SYSTEM_PROMPT},
+        {"role": "user", "content": CLOZE_INSTRUCTION},
+    ]
+
+
 def mcq_messages(
     item: MCQItem, style: PromptStyle = "letter", system_prompt: str | None = None
 ) -> list[dict[str, str]]:

@@ -83,6 +83,13 @@ class EvalConfig(BaseModel):
         "(lm-evaluation-harness acc_norm, the peer standard), per token, or the plain sum; the "
         "other two are still reported.",
     )  # fmt: skip
+    cad_alpha: float = Field(
+        0.5, ge=0.0,
+        description="Context-aware decoding's alpha: (1+alpha) * with notes - alpha * without. "
+        "0.5 is Shi et al. 2023's default (not tuned on the shipped benchmark); the run reports "
+        "it and AdaCAD's per-item alpha as `cad` and `cad_adaptive` variants of the notes "
+        "cell, computed from both cells' scores, and the `cad` method uses it.",
+    )  # fmt: skip
     batch_size: int = Field(8, ge=1)
     mixed_precision: MixedPrecision = Field(
         "auto",

@@ -115,3 +115,65 @@ def test_a_run_saved_before_option_notes_and_routing_is_rescored_as_it_was(
     for item in seen["items"]["benchmark"][:20]:
         hits = retriever.retrieve(query_of(item), k=r["k"])
         assert item.notes == notes_block(hits, r["max_note_chars"])
+
+
+def test_cad_variants_of_the_notes_cell_cost_no_forward_pass(
+    tiny_model_dir, tmp_path, hyperhidrosis, monkeypatch
+):
+    """The run's cad / cad_adaptive come from the two cells' scores: the forward passes are
+    exactly those of loglik on every item plus loglik on the items that got notes."""
+    from raresupport.data.benchmark import load_benchmark, write_jsonl
+    from raresupport.evaluate import rules
+    from raresupport.evaluate.as_run import eval_settings, evaluate_cells
+    from raresupport.evaluate.base import best_letter
+    from raresupport.evaluate.hf import score_loglik
+    from raresupport.evaluate.runner import read_predictions
+    from raresupport.models.backends import LocalModel
+    from raresupport.retrieve import RetrievalConfig, load_retriever
+    from raresupport.retrieve.notes import with_notes
+
+    spec = hyperhidrosis.spec
+    items = (load_benchmark(hyperhidrosis.benchmark_path)[:6]
+             + load_benchmark(hyperhidrosis.ood_path)[:4])  # off-topic: no notes
+    bench = write_jsonl(tmp_path / "bench.jsonl", items)
+    cfg = RunConfig(disease="hyperhidrosis", model=str(tiny_model_dir),
+                    evaluate=EvalConfig(batch_size=4, mixed_precision="no"))  # fmt: skip
+    settings = eval_settings(cfg, spec)
+    calls = {"n": 0}
+    load = LocalModel.load
+
+    def counted(*args, **kwargs):
+        backend = load(*args, **kwargs)
+        backend.model.register_forward_pre_hook(lambda *_: calls.__setitem__("n", calls["n"] + 1))
+        return backend
+
+    monkeypatch.setattr(LocalModel, "load", staticmethod(counted))
+    rcfg = RetrievalConfig.model_validate(settings["retrieval"])
+    noted = [i for i in with_notes(items, load_retriever(spec, rcfg.retriever, **rcfg.options()),
+                                   rcfg) if i.notes]  # fmt: skip
+    assert 0 < len(noted) < len(items)
+    probe = LocalModel.load(str(tiny_model_dir))
+    score_loglik(probe, items, system_prompt=spec.system_prompt, batch_size=4)
+    score_loglik(probe, noted, system_prompt=spec.system_prompt, batch_size=4)
+    expected, calls["n"] = calls["n"], 0
+
+    dirs = {"plain": tmp_path / "plain", "notes": tmp_path / "notes"}
+    out = evaluate_cells(settings, spec, None, [bench], dirs)
+    assert calls["n"] == expected
+
+    block = out["notes"]["benchmarks"]["bench"]["by_method"]["loglik"]
+    assert set(block["variants"]) == {"per_token", "sum", "cad", "cad_adaptive"}
+    assert set(out["plain"]["benchmarks"]["bench"]["by_method"]["loglik"]["variants"]) == {
+        "per_token", "sum"}  # fmt: skip
+    written = json.loads((dirs["notes"] / "metrics.json").read_text())
+    assert written["benchmarks"]["bench"]["by_method"]["loglik"]["variants"]["cad"] == (
+        block["variants"]["cad"])
+    plain = read_predictions(dirs["plain"] / "predictions.jsonl")["bench"]["loglik"]
+    notes = read_predictions(dirs["notes"] / "predictions.jsonl")["bench"]["loglik"]
+    ids = {i.id for i in noted}
+    for pid, p in notes.items():
+        want = (best_letter(rules.cad(p.scores, plain[pid].scores, 0.5)) if pid in ids
+                else p.pred)  # fmt: skip
+        assert p.extra["variants"]["cad"] == want
+        if pid not in ids:
+            assert p.extra["variants"]["cad_adaptive"] == p.pred

@@ -71,6 +71,7 @@ def test_a_bad_benchmark_line_fails_before_any_model_is_loaded(tmp_path):
     [
         ("all", "local", ("letter", "loglik")),
         ("loglik", "local", ("loglik",)),
+        *[(rule, "local", (rule,)) for rule in ("pmi", "calibrated", "cad", "replug")],
         ("all", "endpoint", ("generate",)),
         ("generate", "endpoint", ("generate",)),
     ],
@@ -82,7 +83,7 @@ def test_method_expansion(method, kind, expected):
 @pytest.mark.parametrize(
     ("method", "kind", "message"),
     [("generate", "local", "--base-url"), ("letter", "endpoint", "a local model"),
-     ("best", "local", "unknown")],
+     ("best", "local", "unknown"), ("cad", "endpoint", "a local model")],
 )  # fmt: skip
 def test_method_errors_are_one_line_raresupport_errors(method, kind, message):
     with pytest.raises(RareSupportError, match=message):
@@ -101,3 +102,21 @@ def test_typer_parses_repeated_benchmark_options(tiny_model_dir, tmp_path):
     metrics = json.loads((tmp_path / "cli" / "metrics.json").read_text())
     assert len(metrics["benchmarks"]) == 2  # same stem twice stays two entries
     assert "one (n=3): letter" in result.output
+
+
+@pytest.mark.parametrize("rule", ["pmi", "calibrated", "cad", "replug"])
+def test_eval_command_scores_a_rule_over_loglik_by_name(tiny_model_dir, tmp_path, rule):
+    bench = _write(tmp_path / "mini.jsonl", ITEMS)
+    _call(model=str(tiny_model_dir), benchmark=[bench], out=tmp_path / "o", method=rule)
+    metrics = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert set(metrics["benchmarks"]["mini"]["by_method"]) == {rule}
+
+
+def test_plugins_lists_the_rules_over_loglik():
+    from raresupport.cli import app
+
+    res = CliRunner().invoke(app, ["plugins"], env={"COLUMNS": "240"})
+    assert res.exit_code == 0, res.output
+    line = next(x for x in res.output.splitlines() if "scorers" in x)
+    for rule in ("pmi", "calibrated", "cad", "replug", "loglik"):
+        assert rule in line

@@ -34,6 +34,11 @@ class MCQItem(BaseModel):
         description="Retrieved notes shown above the question (``raresupport.chat.notes_block``"
         "); set at run time by retrieval and never written to a file.",
     )  # fmt: skip
+    note_scores: tuple[float, ...] = Field(
+        (), exclude=True,
+        description="The retrieval score of each note in ``notes``, in order (REPLUG weights "
+        "its notes by them); set with ``notes``, never written to a file.",
+    )  # fmt: skip
 
     @model_validator(mode="before")
     @classmethod

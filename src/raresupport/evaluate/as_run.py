@@ -15,6 +15,8 @@ from typing import Any
 
 from raresupport.errors import RareSupportError
 from raresupport.evaluate import cache
+from raresupport.evaluate.base import Prediction, best_letter
+from raresupport.evaluate.rules import CAD_ALPHA
 
 SETTINGS_FILE = "settings.json"
 #: what a run saved before a retrieval setting existed did, so ``eval --run`` repeats it
@@ -37,6 +39,7 @@ def eval_settings(config: Any, spec: Any) -> dict[str, Any]:
         "methods": list(config.evaluate.methods),
         "headline": config.evaluate.headline,
         "normalization": config.evaluate.normalization,
+        "cad_alpha": config.evaluate.cad_alpha,
         "batch_size": config.evaluate.batch_size,
         "mixed_precision": config.evaluate.mixed_precision,
         "retrieval": config.retrieval.model_dump(mode="json"),
@@ -109,6 +112,7 @@ def evaluate_cells(
             backend, items, settings["methods"], settings["system_prompt"],
             settings["batch_size"], predictions_path=folder / "predictions.jsonl",
             progress=False, normalization=settings["normalization"],
+            cad_alpha=settings.get("cad_alpha", CAD_ALPHA),
             mixed_precision=settings.get("mixed_precision", "no"),  # runs before it: float32
             off_topic_base=cell == "notes" and routed, known=known,
         )  # fmt: skip
@@ -124,11 +128,62 @@ def evaluate_cells(
             metrics["score_cache"] = {"key": cache.score_key(parts), "hit": False}
             stores.append((cache.score_key(parts), parts, folder))
         out[cell] = metrics
+    if "notes" in out:  # CAD from the two cells' scores: no forward pass
+        noted = {name: {i.id for i in its if i.notes} for name, its in items.items()}
+        add_contrast(out_dirs["plain"] / "predictions.jsonl",
+                     out_dirs["notes"] / "predictions.jsonl", out["notes"], noted,
+                     settings.get("cad_alpha", CAD_ALPHA))  # fmt: skip
     for cell in reversed(cells):  # notes first, plain (the marker) last
         write_metrics(out_dirs[cell] / "metrics.json", out[cell])
     for key, parts, folder in stores:
         cache.store(key, parts, {f: folder / f for f in CELL_FILES})
     return out
+
+
+#: the variants :func:`add_contrast` adds to each rule of the notes cell
+CONTRAST_VARIANTS = ("cad", "cad_adaptive")
+
+
+def add_contrast(
+    plain: Path, notes: Path, metrics: dict[str, Any], noted: dict[str, set[str]],
+    alpha: float = CAD_ALPHA,
+) -> None:  # fmt: skip
+    """Context-aware decoding as decision-rule variants of the notes cell, from both cells'
+    per-option scores (:func:`raresupport.evaluate.hf_rules.contrast`): no forward pass.
+
+    Each plain rule (``letter``, ``loglik``) of the notes cell gets ``cad`` (fixed ``alpha``)
+    and ``cad_adaptive`` (AdaCAD's per-item alpha) in its predictions' ``extra["variants"]``
+    (``notes`` is rewritten) and its metrics block's ``variants``. An item that got no notes
+    (``noted`` lacks it) has no contrast and keeps its pick.
+    """
+    from raresupport.data.jsonl import iter_jsonl, write_jsonl
+    from raresupport.errors import DataError
+    from raresupport.evaluate.base import scorers
+    from raresupport.evaluate.hf_rules import contrast
+    from raresupport.evaluate.metrics import variant_blocks
+    from raresupport.evaluate.runner import read_predictions
+
+    without = read_predictions(plain)
+    rows = [row for _, row in iter_jsonl(notes, DataError, "predictions file")]
+    preds: dict[tuple[str, str], list[Prediction]] = {}
+    for row in rows:
+        bench, method = row["benchmark"], row["method"]
+        if getattr(scorers.get(method), "over", None) or not row.get("scores"):
+            continue
+        variants = row.setdefault("extra", {}).setdefault("variants", {})
+        if row["id"] in noted.get(bench, set()):
+            fixed, extra = contrast(row["scores"], without[bench][method][row["id"]].scores,
+                                    alpha)  # fmt: skip
+            variants["cad"], variants["cad_adaptive"] = best_letter(fixed), extra["variants"][
+                "adaptive"]
+        else:
+            variants["cad"] = variants["cad_adaptive"] = row["pred"]
+        fields = {k: row[k] for k in ("id", "task", "answer", "pred", "scores", "extra")}
+        preds.setdefault((bench, method), []).append(Prediction(**fields))
+    write_jsonl(notes, rows)
+    for (bench, method), got in preds.items():
+        block = metrics["benchmarks"][bench]["by_method"][method]
+        block["variants"] = variant_blocks(got)
 
 
 def _scored_by_run(run: Path, benchmarks: Sequence[Path]) -> bool:
@@ -165,6 +220,9 @@ def _cache_parts(settings: dict[str, Any], model: Any) -> dict[str, Any]:
         "kind": "cell",
         **cache.model_parts(model, settings.get("mixed_precision", "no")),
         **{k: settings[k] for k in ("system_prompt", "methods", "normalization", "batch_size")},
+        # the cad scorer's alpha fixes its cells (the run's cad variants are computed anew)
+        **({"cad_alpha": settings.get("cad_alpha", CAD_ALPHA)}
+           if "cad" in settings["methods"] else {}),
     }
 
 

@@ -7,6 +7,7 @@ predictions only, so new scorers (entry points in ``raresupport.scorers``) get t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -59,30 +60,52 @@ class Scorer(Protocol):
     ) -> list[Prediction]: ...
 
 
-#: scorer name -> scoring rule; built-ins: letter, loglik (local), generate (endpoint)
+#: scorer name -> scoring rule; built-ins: letter, loglik, and over loglik pmi, calibrated,
+#: cad, replug (local); generate (endpoint)
 scorers: Registry[Scorer] = Registry(
     "scorers",
     protocol=Scorer,
-    builtins=("raresupport.evaluate.hf", "raresupport.evaluate.endpoint"),
+    builtins=("raresupport.evaluate.hf", "raresupport.evaluate.hf_rules",
+              "raresupport.evaluate.endpoint"),
 )
 
 
-def scoring_rule(name: str, backend: str) -> Callable[[Callable[..., Any]], Scorer]:
-    """Decorator registering a function as scorer ``name`` over ``backend`` kind."""
+def scoring_rule(
+    name: str, backend: str, over: str | None = None
+) -> Callable[[Callable[..., Any]], Scorer]:
+    """Decorator registering a function as scorer ``name`` over ``backend`` kind.
+
+    ``over`` names the scorer whose predictions this rule recombines (e.g. ``pmi`` over
+    ``loglik``): scored in the same call, those predictions reach the rule as ``given`` (one
+    per item, in order) so it does not run their forward passes again.
+    """
 
     def deco(fn: Callable[..., Any]) -> Scorer:
         fn.backend = backend  # type: ignore[attr-defined]
+        fn.over = over  # type: ignore[attr-defined]
         scorers.add(name, fn)  # type: ignore[arg-type]
         return fn  # type: ignore[return-value]
 
     return deco
 
 
-def scorer_names(backend: str | None = None) -> list[str]:
-    """Registered scorer names, optionally only those reading ``backend`` (loads them)."""
-    if backend is None:
+def scorer_names(backend: str | None = None, *, rules_over: bool = True) -> list[str]:
+    """Registered scorer names, optionally only those reading ``backend`` (loads them).
+
+    ``rules_over=False`` leaves out rules that recombine another scorer's scores (``pmi``,
+    ``cad``, ...): ``--method all`` means the plain rules, the others are named one by one.
+    """
+    if backend is None and rules_over:
         return scorers.names()
-    return [n for n, s in scorers.load_all().items() if getattr(s, "backend", None) == backend]
+    return [n for n, s in scorers.load_all().items()
+            if backend in (None, getattr(s, "backend", None))
+            and (rules_over or getattr(s, "over", None) is None)]  # fmt: skip
+
+
+def best_letter(scores: dict[str, float]) -> str | None:
+    """Highest-scoring letter; ties go to the earliest letter so results are deterministic."""
+    finite = {k: v for k, v in scores.items() if not math.isnan(v)}
+    return max(finite, key=finite.__getitem__) if finite else None
 
 
 def chunks(seq: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

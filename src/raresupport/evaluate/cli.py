@@ -20,11 +20,13 @@ from raresupport.models.base import DEFAULT_MODEL
 def _method_help() -> str:
     from raresupport.evaluate.base import scorers
 
-    return f"{' | '.join(scorers.names())} | all (every method the model's backend supports)."
+    return (f"{' | '.join(scorers.names())} | all (every plain rule the model's backend "
+            "supports; rules over loglik such as pmi or cad are named one at a time).")
 
 
 def resolve_methods(method: str, backend_kind: str) -> tuple[str, ...]:
-    """Expand ``--method``: ``all`` is every registered scorer for the backend kind.
+    """Expand ``--method``: ``all`` is every plain registered scorer for the backend kind
+    (rules over another scorer's scores, e.g. ``pmi``, only when named).
 
     Raises:
         ConfigError: unknown method, or one that needs another backend.
@@ -33,7 +35,7 @@ def resolve_methods(method: str, backend_kind: str) -> tuple[str, ...]:
 
     method = method.strip().lower()
     if method == "all":
-        return tuple(scorer_names(backend_kind))
+        return tuple(scorer_names(backend_kind, rules_over=False))
     if method not in scorers:
         raise ConfigError(f"--method: unknown {method!r}; use {', '.join(scorers.names())}, all")
     needs = getattr(scorers.get(method), "backend", None)

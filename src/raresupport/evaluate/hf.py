@@ -17,7 +17,13 @@ from typing import Any
 from raresupport.chat import mcq_messages, render_prompt
 from raresupport.data.benchmark import MCQItem
 from raresupport.errors import ModelError
-from raresupport.evaluate.base import Prediction, chunks, model_device, scoring_rule
+from raresupport.evaluate.base import (
+    Prediction,
+    best_letter,
+    chunks,
+    model_device,
+    scoring_rule,
+)
 from raresupport.models.backends import LocalModel
 from raresupport.progress import Progress
 from raresupport.tokens import answer_ids, encode_text, left_pad, pad_id, right_pad
@@ -47,10 +53,7 @@ def _output_cache(out: Any) -> Any:
     return cache if cache is not None else getattr(out, "past_key_values", None)
 
 
-def _best(scores: dict[str, float]) -> str | None:
-    """Highest-scoring letter; ties go to the earliest letter so results are deterministic."""
-    finite = {k: v for k, v in scores.items() if not math.isnan(v)}
-    return max(finite, key=finite.__getitem__) if finite else None
+_best = best_letter
 
 
 # --------------------------------------------------------------------------- letter
@@ -208,22 +211,28 @@ NORMALIZATIONS: tuple[str, ...] = ("per_char", "per_token", "sum")
 def _loglik_prediction(
     item: MCQItem, options: list[list[int]], sums: list[float], normalization: str = "per_char"
 ) -> Prediction:
-    letters = list(item.options)
-    rules = {
-        "per_char": {L: s / max(1, len(item.options[L])) for L, s in zip(letters, sums,
-                                                                         strict=True)},
-        "per_token": {L: s / len(o) for L, s, o in zip(letters, sums, options, strict=True)},
-        "sum": dict(zip(letters, sums, strict=True)),
-    }  # fmt: skip
+    rules = normalised(item, sums, [len(o) for o in options])
     if normalization not in rules:
         raise ModelError(f"loglik normalization {normalization!r}: use one of {NORMALIZATIONS}")
     extra = {
         "sum": rules["sum"],
-        "tokens": {L: len(o) for L, o in zip(letters, options, strict=True)},
+        "tokens": {L: len(o) for L, o in zip(list(item.options), options, strict=True)},
         "variants": {k: _best(v) for k, v in rules.items() if k != normalization},
     }
     chosen = rules[normalization]
     return Prediction(item.id, item.task, item.answer, _best(chosen), chosen, extra)
+
+
+def normalised(item: MCQItem, sums: Sequence[float], tokens: Sequence[int]):
+    """``{normalization: {letter: score}}`` of option log-likelihood ``sums`` (in option order)
+    for each of :data:`NORMALIZATIONS`; ``tokens`` are the options' answer-token counts."""
+    letters = list(item.options)
+    return {
+        "per_char": {L: s / max(1, len(item.options[L])) for L, s in zip(letters, sums,
+                                                                         strict=True)},
+        "per_token": {L: s / n for L, s, n in zip(letters, sums, tokens, strict=True)},
+        "sum": dict(zip(letters, sums, strict=True)),
+    }  # fmt: skip
 
 
 @scoring_rule("loglik", backend="local")
@@ -244,23 +253,43 @@ def score_loglik(
     recorded in ``extra["variants"]``.
     ``shared_prompt`` scores options on the prompt's KV cache (same numbers, fewer FLOPs).
     """
+
+    encoded = [_loglik_inputs(backend.tokenizer, item, system_prompt) for item in items]
+    sums = option_sums(backend, encoded, batch_size=batch_size, progress=progress,
+                       shared_prompt=shared_prompt)  # fmt: skip
+    return [_loglik_prediction(item, options, s, normalization)
+            for item, (_, options), s in zip(items, encoded, sums, strict=True)]  # fmt: skip
+
+
+def option_sums(
+    backend: LocalModel,
+    encoded: Sequence[tuple[list[int], list[list[int]]]],
+    *,
+    batch_size: int = 8,
+    progress: bool = False,
+    shared_prompt: bool = True,
+    label: str = "loglik",
+) -> list[list[float]]:
+    """Summed log-likelihood of each option continuation after its prompt.
+
+    ``encoded`` holds ``(prompt ids, [option ids, ...])`` per row (:func:`_loglik_inputs`);
+    one forward pass scores a batch of rows (two with ``shared_prompt``: the prompts, then the
+    options on their KV cache). Every rule over option log-likelihoods goes through here.
+    """
     import torch
 
     model, tokenizer = backend.model, backend.tokenizer
     pad, params = pad_id(tokenizer), _forward_params(model)
-    encoded = [_loglik_inputs(tokenizer, item, system_prompt) for item in items]
-    batches = list(chunks(list(zip(items, encoded, strict=True)), batch_size))
-    preds: list[Prediction] = []
+    batches = list(chunks(list(encoded), batch_size))
+    out: list[list[float]] = []
     with (
         torch.inference_mode(),
-        Progress("loglik", len(batches), enabled=progress, unit="batch") as bar,
+        Progress(label, len(batches), enabled=progress, unit="batch") as bar,
     ):
-        for batch in batches:
-            enc = [e for _, e in batch]
-            sums = _sum_logprobs_shared(model, enc, pad, params) if shared_prompt else None
+        for enc in batches:
+            sums = _sum_logprobs_shared(model, list(enc), pad, params) if shared_prompt else None
             if sums is None:
-                sums = _sum_logprobs_pairs(model, enc, pad, params)
-            for (item, (_, options)), s in zip(batch, sums, strict=True):
-                preds.append(_loglik_prediction(item, options, s, normalization))
+                sums = _sum_logprobs_pairs(model, list(enc), pad, params)
+            out.extend(sums)
             bar.update(1)
-    return preds
+    return out

@@ -84,7 +84,7 @@ def summarize(predictions: Sequence[Prediction]) -> dict[str, Any]:
         "parse_failure_reasons": parse_failure_reasons(predictions),
         "correct": {p.id: p.correct for p in predictions},
     }
-    variants = _variant_blocks(predictions)
+    variants = variant_blocks(predictions)
     if variants:
         block["variants"] = variants
     return block
@@ -107,7 +107,7 @@ def _task_block(flags: Sequence[bool]) -> dict[str, Any]:
     return {"acc": acc["acc"], "ci": acc["ci"], "n": acc["n"]}
 
 
-def _variant_blocks(predictions: Sequence[Prediction]) -> dict[str, Any]:
+def variant_blocks(predictions: Sequence[Prediction]) -> dict[str, Any]:
     """Accuracy of alternative decision rules a scorer recorded (e.g. loglik per character)."""
     names = sorted({v for p in predictions for v in p.extra.get("variants", {})})
     out = {}

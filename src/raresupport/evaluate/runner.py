@@ -95,7 +95,9 @@ def evaluate_model(
             order in the predictions.
         known: ``{method: {item id: Prediction}}`` already made for these very inputs (same
             model, prompt and notes, e.g. an item without notes in the plain cell): taken as
-            they are, not scored again.
+            they are, not scored again. A rule over another scorer (``pmi`` over ``loglik``)
+            scored in the same call gets that scorer's predictions as ``given``; its
+            ``seconds`` are then only its own extra passes.
         options: passed to every scorer (e.g. ``max_tokens`` for ``generate``).
 
     Returns:
@@ -116,18 +118,20 @@ def evaluate_model(
         groups = [([i for i, it in enumerate(items) if it.notes], nullcontext),
                   ([i for i, it in enumerate(items) if not it.notes], lambda: adapter_off(model))]
     try:
-        for method in methods:
+        for method in _bases_first(methods):
             scorer = scorers.get(method)
+            over = results.get(getattr(scorer, "over", None) or "")
             start = time.perf_counter()
             have = (known or {}).get(method, {})
             preds: list[Any] = [have.get(item.id) for item in items]
             todo = [([i for i in index if preds[i] is None], ctx) for index, ctx in groups]
             for index, context in (g for g in todo if g[0]):
+                given = {"given": [over.predictions[i] for i in index]} if over else {}
                 with autocast(mixed_precision, model_device(model)) if local else nullcontext(), \
                         context():
                     got = scorer(
                         backend, [items[i] for i in index], system_prompt=system_prompt,
-                        batch_size=batch_size, progress=progress, **options,
+                        batch_size=batch_size, progress=progress, **given, **options,
                     )  # fmt: skip
                 for i, pred in zip(index, got, strict=True):
                     preds[i] = pred
@@ -135,7 +139,14 @@ def evaluate_model(
     finally:
         if was_training:
             model.train()
-    return results
+    return {m: results[m] for m in methods}
+
+
+def _bases_first(methods: Sequence[str]) -> list[str]:
+    """``methods`` with each rule over another scorer (``pmi`` over ``loglik``) after the
+    plain ones, so it can take their predictions instead of running their passes again."""
+    over = [m for m in methods if getattr(scorers.get(m), "over", None)]
+    return [m for m in methods if m not in over] + over
 
 
 def benchmark_names(paths: Sequence[str | Path]) -> dict[str, Path]:

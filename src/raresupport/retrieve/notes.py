@@ -81,14 +81,18 @@ def note_hits(
 def with_notes(
     items: Sequence[MCQItem], retriever: Retriever, config: RetrievalConfig
 ) -> list[MCQItem]:
-    """Copies of ``items`` carrying their notes block (:func:`note_hits`)."""
+    """Copies of ``items`` carrying their notes block (:func:`note_hits`) and the notes'
+    retrieval scores (``note_scores``)."""
     if config.k <= 0:
         return list(items)
-    return [
-        item.model_copy(update={"notes": notes_block(
-            note_hits(retriever, item, config), config.max_note_chars)})
-        for item in items
-    ]  # fmt: skip
+    out = []
+    for item in items:
+        hits = note_hits(retriever, item, config)
+        out.append(item.model_copy(update={
+            "notes": notes_block(hits, config.max_note_chars),
+            "note_scores": tuple(float(h.score) for h in hits),
+        }))  # fmt: skip
+    return out
 
 
 def raft_roles(ids: Sequence[str], config: RetrievalConfig, seed: int = 0) -> dict[str, str]:

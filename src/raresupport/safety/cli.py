@@ -33,7 +33,10 @@ def safety_eval_command(
     disease: str = typer.Argument(..., help="Disease id or folder."),
     model: str = typer.Option(..., "--model", help="HF id, local folder, or smollm2-135m."),
     adapter: Path | None = typer.Option(None, "--adapter", help="PEFT/LoRA adapter folder."),
-    method: str = typer.Option("all", "--method", help="letter | loglik | all."),
+    method: str = typer.Option(
+        "all", "--method", help="letter | loglik | a rule over loglik (pmi, calibrated, cad, "
+        "replug) | all (letter and loglik).",
+    ),
     batch_size: int = typer.Option(8, "--batch-size", min=1),
     out: Path = typer.Option(..., "--out", help="Folder for safety.json and predictions."),
 ) -> None:

@@ -37,15 +37,18 @@ def _score(model, tokenizer, items, methods, known, **kw) -> dict[str, dict[str,
     from raresupport.models.backends import LocalModel
 
     preds: dict[str, dict[str, str | None]] = defaultdict(dict)
-    for method in methods:
+    groups: dict[tuple[str, ...], list[str]] = defaultdict(list)  # same items: one call, so a
+    for method in methods:  # rule over loglik (pmi, cad, ...) takes loglik's passes
         have = known.get(method, {})
-        todo = [i for i in items if i.id not in have]
         preds[method].update({i.id: have[i.id] for i in items if i.id in have})
-        if todo:
+        groups[tuple(i.id for i in items if i.id not in have)].append(method)
+    for ids, group in groups.items():
+        if ids:
+            todo = [i for i in items if i.id in set(ids)]
             backend = LocalModel(model, tokenizer)
-            result = evaluate_model(backend, todo, [method], **kw)[method]
-            preds[method].update({p.id: p.pred for p in result.predictions})
-    return dict(preds)
+            for method, result in evaluate_model(backend, todo, group, **kw).items():
+                preds[method].update({p.id: p.pred for p in result.predictions})
+    return {m: preds[m] for m in methods}
 
 
 def _rows_by_bench(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
