@@ -152,7 +152,7 @@ def plot(rows: list[dict], path: Path) -> None:
         ax.annotate(row["config"], (x, row.get("val_people.notes", row["val.notes"])), fontsize=7)
     ax.set_xlabel("training CPU-seconds")
     ax.set_ylabel("generated-val accuracy (loglik per char)")
-    ax.legend(loc="lower right", fontsize=7)
+    ax.legend(loc="center right", fontsize=7)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
