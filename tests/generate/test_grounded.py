@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from raresupport import load_disease
 from raresupport.cli import app
+from raresupport.config import GenerateConfig
 from raresupport.data import load_benchmark, load_vignettes
 from raresupport.generate import get_generator
 from raresupport.generate.dataset import generate_dataset
@@ -48,8 +49,10 @@ def test_counts_balance_and_grounding(hh_data: Path) -> None:
 
 def test_same_seed_same_bytes_other_seed_differs(hh_data: Path, tmp_path: Path) -> None:
     d = load_disease("hyperhidrosis")
-    generate_dataset(d, get_generator("grounded"), 180, tmp_path / "again", seed=0)
-    for name in ("train.jsonl", "val.jsonl", "rejects.jsonl"):
+    people = GenerateConfig().people_val  # what `raresupport generate` writes by default
+    generate_dataset(d, get_generator("grounded"), 180, tmp_path / "again", seed=0,
+                     people_val=people)
+    for name in ("train.jsonl", "val.jsonl", "val_people.jsonl", "rejects.jsonl"):
         assert (tmp_path / "again" / name).read_bytes() == (hh_data / name).read_bytes()
     generate_dataset(d, get_generator("grounded"), 180, tmp_path / "other", seed=1)
     assert (tmp_path / "other/train.jsonl").read_bytes() != (hh_data / "train.jsonl").read_bytes()

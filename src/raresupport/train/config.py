@@ -5,7 +5,8 @@ Python API all start from them. Defaults follow the published rare-disease LoRA 
 alpha=16, dropout 0.05) except those measured on SmolLM2-135M with 2 CPU cores
 (docs/training.md has the tables). Many varied items seen 2.5 times beat few items seen five
 times on held-out items and on the out-of-domain control; the budget (1200 items, LoRA on the top
-8 layers) is the only one measured that beats the untuned model on the people validation split; cloze-only examples train what the headline ``loglik`` rule scores.
+8 layers) is the only one measured that beats the untuned model on the people validation
+split; cloze-only examples train what the headline ``loglik`` rule scores.
 Also: LoRA adapts every linear layer, because facts live largely in the MLP (attention-only
 LoRA reached 0.39 where all-linear reached 0.52 on the shipped benchmark, same data), and the
 learning rate is 3e-3, because the published 1e-4-2e-4 barely moves a CPU-sized run of a few

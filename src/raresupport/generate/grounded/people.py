@@ -31,7 +31,7 @@ from raresupport.generate.grounded import counseling, diagnosis, followup, treat
 from raresupport.generate.grounded.generator import _contraindicated, _to_vignette
 from raresupport.generate.grounded.pick import pick_near
 from raresupport.generate.grounded.surface import Draft, cap, join, lc
-from raresupport.generate.grounded.treatment import for_site, other_effects
+from raresupport.generate.grounded.treatment import draw_adverse_effect, for_site
 from raresupport.spec import DiseaseSpec
 
 #: First-person question stems per structure; none names a key.
@@ -89,7 +89,7 @@ def _intro(rng: random.Random, spec: DiseaseSpec, adult: bool = False, age: int 
 
 
 def _complaint(rng: random.Random, spec: DiseaseSpec, where: str) -> str:
-    """'drenching sweating on my hands'"""
+    """'persistent symptoms on my shins': an intensity, the complaint, the sites."""
     ph = spec.phrasing
     return f"{rng.choice(ph.intensity)} {ph.complaint} on {where}"
 
@@ -170,16 +170,12 @@ def my_next_treatment(rng: random.Random, spec: DiseaseSpec) -> Draft | None:
 
 def my_side_effect(rng: random.Random, spec: DiseaseSpec) -> Draft | None:
     """A treatment the patient is starting; the key is one of its adverse effects."""
-    tx = [t for t in spec.treatments if t.adverse_effects]
-    if len(tx) < 2:
+    drawn = draw_adverse_effect(rng, spec)
+    if drawn is None:
         return None
-    t = rng.choice(tx)
-    ae = rng.choice(t.adverse_effects)
-    distractors = pick_near(rng, ae, other_effects(spec, t))
-    if distractors is None:
-        return None
+    t, ae, distractors, site = drawn
     start = lc(reword(rng, spec, t.name))
-    _, where = _my_sites(rng, spec, among=t.sites)
+    _, where = _my_sites(rng, spec, among=[site])
     case = (f"{_intro(rng, spec, adult=True)} My doctor wants me to start {start} for the "
             f"{spec.phrasing.complaint} on {where}.")  # fmt: skip
     return {"case": case, "question": rng.choice(STEMS["side_effect"]), "key": ae,
